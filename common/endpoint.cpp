@@ -1,0 +1,74 @@
+#include "common/endpoint.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+namespace echo {
+
+namespace ip = boost::asio::ip;
+
+bool is_all_digits(std::string_view text) {
+  if (text.empty()) return false;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+std::optional<std::uint16_t> parse_port(std::string_view text) {
+  if (!is_all_digits(text) || text.size() > 5) return std::nullopt;
+  unsigned value = 0;
+  for (const char c : text) value = value * 10 + static_cast<unsigned>(c - '0');
+  if (value > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(value);
+}
+
+std::string_view strip_brackets(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    return host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
+std::optional<ip::address> parse_address(std::string_view host) {
+  boost::system::error_code ec;
+  const auto address = ip::make_address(std::string(strip_brackets(host)), ec);
+  if (ec) return std::nullopt;
+  return address;
+}
+
+std::optional<ip::address> resolve_address(std::string_view host, std::string& error) {
+  if (host.empty()) {
+    error = "empty host";
+    return std::nullopt;
+  }
+  if (auto literal = parse_address(host)) return literal;
+  // Setup time only, before any reactor runs, so a blocking lookup is fine here.
+  boost::asio::io_context context;
+  ip::tcp::resolver resolver(context);
+  boost::system::error_code ec;
+  const auto results = resolver.resolve(std::string(host), "", ec);
+  if (ec || results.empty()) {
+    error = "not an IP address and it does not resolve";
+    return std::nullopt;
+  }
+  return results.begin()->endpoint().address();
+}
+
+std::string format_endpoint(const ip::address& address, std::uint16_t port) {
+  // A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d; show them as the IPv4 they are.
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return format_endpoint(ip::make_address_v4(ip::v4_mapped, address.to_v6()), port);
+  }
+  if (address.is_v6()) return "[" + address.to_string() + "]:" + std::to_string(port);
+  return address.to_string() + ":" + std::to_string(port);
+}
+
+std::string format_endpoint(const ip::tcp::endpoint& endpoint) {
+  return format_endpoint(endpoint.address(), endpoint.port());
+}
+
+std::string invalid_port_message(std::string_view text) {
+  return "invalid port '" + std::string(text) + "': expected a number from 0 to 65535";
+}
+
+}  // namespace echo

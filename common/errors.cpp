@@ -1,0 +1,50 @@
+#include "common/errors.hpp"
+
+#include <boost/asio/error.hpp>
+
+#include <cctype>
+
+namespace echo {
+
+namespace asio_error = boost::asio::error;
+
+bool is_normal_ending(const boost::system::error_code& ec) {
+  return ec == asio_error::eof || ec == asio_error::connection_reset ||
+         ec == asio_error::broken_pipe || ec == asio_error::operation_aborted ||
+         ec == asio_error::connection_aborted || ec == asio_error::not_connected ||
+         ec == asio_error::shut_down || ec == asio_error::timed_out;
+}
+
+std::string lower_message(const boost::system::error_code& ec) {
+  std::string text = ec.message();
+  if (!text.empty()) {
+    text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  }
+  return text;
+}
+
+std::string describe_ending(const boost::system::error_code& ec) {
+  if (ec == asio_error::eof) return "eof";
+  if (ec == asio_error::connection_reset) return "reset by peer";
+  if (ec == asio_error::broken_pipe) return "peer stopped reading";
+  if (ec == asio_error::timed_out) return "timed out";
+  return lower_message(ec);
+}
+
+std::string describe_listen_error(const boost::system::error_code& ec, std::string_view endpoint) {
+  const std::string where(endpoint);
+  if (ec == asio_error::address_in_use) return "address " + where + " already in use";
+  if (ec == asio_error::access_denied || ec == boost::system::errc::operation_not_permitted) {
+    return "permission denied to listen on " + where +
+           " (ports below 1024 need root or CAP_NET_BIND_SERVICE)";
+  }
+  if (ec == boost::system::errc::address_not_available) {
+    return "cannot listen on " + where + ": no such address on this machine";
+  }
+  if (ec == asio_error::address_family_not_supported) {
+    return "cannot listen on " + where + ": address family not supported (is IPv6 disabled?)";
+  }
+  return "cannot listen on " + where + ": " + lower_message(ec);
+}
+
+}  // namespace echo

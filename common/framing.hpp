@@ -1,0 +1,80 @@
+#pragma once
+// Splits a byte stream into lines, whatever the chunks it arrives in. A line ends at '\n'; a '\r'
+// just before it belongs to the ending, so telnet's "\r\n" works. Created and owned by one
+// reply_policy (one per connection); no I/O. Holds at most max_line bytes of an unfinished line.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace echo {
+
+struct line {
+  std::string_view content;  // without its ending
+  std::string_view ending;   // "\n", "\r\n", or "" for an unterminated message
+};
+
+class line_splitter {
+ public:
+  enum class status { ok, stopped, too_long };
+
+  // max_line: the longest content (bytes before '\n', a '\r' included) a line may have.
+  explicit line_splitter(std::size_t max_line) : max_line_(max_line) {}
+
+  // Calls on_line(line) for each complete line in `in`, in order; on_line returns false to stop
+  // (the rest of `in` is then dropped, and feed returns stopped). A line whose content exceeds
+  // max_line, complete or not, makes feed return too_long at once; lines before it were delivered.
+  // The views passed to on_line are valid only during the call.
+  template <class OnLine>
+  status feed(std::string_view in, OnLine&& on_line);
+
+  // True when bytes of an unfinished line are held.
+  bool has_partial() const { return !partial_.empty(); }
+  std::size_t partial_size() const { return partial_.size(); }
+
+  // Hands the held bytes over as one unterminated message (ending ""), and forgets them.
+  template <class OnLine>
+  void take_partial(OnLine&& on_line);
+
+  std::size_t max_line() const { return max_line_; }
+
+ private:
+  static line make_line(std::string_view with_lf);
+
+  std::size_t max_line_;
+  std::string partial_;
+};
+
+template <class OnLine>
+line_splitter::status line_splitter::feed(std::string_view in, OnLine&& on_line) {
+  while (!in.empty()) {
+    const std::size_t lf = in.find('\n');
+    if (lf == std::string_view::npos) {
+      if (partial_.size() + in.size() > max_line_) return status::too_long;
+      partial_.append(in);
+      return status::ok;
+    }
+    std::string_view head = in.substr(0, lf + 1);
+    in.remove_prefix(lf + 1);
+    if (partial_.size() + head.size() - 1 > max_line_) return status::too_long;
+    bool keep_going;
+    if (partial_.empty()) {
+      keep_going = on_line(make_line(head));
+    } else {
+      partial_.append(head);
+      keep_going = on_line(make_line(partial_));
+      partial_.clear();
+    }
+    if (!keep_going) return status::stopped;
+  }
+  return status::ok;
+}
+
+template <class OnLine>
+void line_splitter::take_partial(OnLine&& on_line) {
+  if (partial_.empty()) return;
+  on_line(line{partial_, {}});
+  partial_.clear();
+}
+
+}  // namespace echo

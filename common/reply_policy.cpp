@@ -1,0 +1,91 @@
+#include "common/reply_policy.hpp"
+
+namespace echo {
+
+std::optional<reply_mode> parse_reply_mode(std::string_view text) {
+  if (text == "echo") return reply_mode::echo;
+  if (text == "prefix") return reply_mode::prefix;
+  if (text == "ack") return reply_mode::ack;
+  return std::nullopt;
+}
+
+std::string_view to_string(reply_mode mode) {
+  switch (mode) {
+    case reply_mode::echo:
+      return "echo";
+    case reply_mode::prefix:
+      return "prefix";
+    case reply_mode::ack:
+      return "ack";
+  }
+  return "echo";
+}
+
+reply_policy::reply_policy(const reply_config& config, message_observer observer)
+    : config_(config),
+      observer_(std::move(observer)),
+      // Plain echo is a byte stream with no messages; --once needs a first message to stop
+      // after, so it frames lines like the other modes.
+      is_line_mode_(config.mode != reply_mode::echo || config.once),
+      splitter_(config.max_line) {}
+
+std::string reply_policy::too_long_reply(std::size_t max_line) {
+  return "error: line longer than " + std::to_string(max_line) + " bytes, closing\n";
+}
+
+std::string_view reply_policy::feed(std::string_view in) {
+  out_.clear();
+  if (is_done()) return {};
+  if (!is_line_mode_) {
+    if (observer_) observer_(in);
+    return in;
+  }
+  const auto status = splitter_.feed(in, [this](const line& l) { return reply_to(l); });
+  if (status == line_splitter::status::too_long) {
+    out_ += too_long_reply(config_.max_line);
+    done_ = done_reason::line_too_long;
+  }
+  return out_;
+}
+
+std::string_view reply_policy::flush_partial() {
+  take_partial();
+  return out_;
+}
+
+std::string_view reply_policy::finish() {
+  out_.clear();
+  take_partial();
+  return out_;
+}
+
+void reply_policy::take_partial() {
+  if (is_done()) return;
+  splitter_.take_partial([this](const line& l) { return reply_to(l); });
+}
+
+// Appends the reply for one message; returns whether to go on with the next one.
+bool reply_policy::reply_to(const line& message) {
+  if (observer_) observer_(message.content);
+  switch (config_.mode) {
+    case reply_mode::echo:
+      out_ += message.content;
+      break;
+    case reply_mode::prefix:
+      out_ += config_.prefix;
+      out_ += message.content;
+      break;
+    case reply_mode::ack:
+      out_ += config_.ack;
+      break;
+  }
+  // The reply keeps the message's own ending, so an unterminated message gets a bare reply.
+  out_ += message.ending;
+  if (config_.once) {
+    done_ = done_reason::once;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace echo

@@ -1,0 +1,38 @@
+#include "common/signals.hpp"
+
+#include <csignal>
+
+namespace echo {
+
+stop_signals::stop_signals(boost::asio::io_context& context, std::function<void()> on_graceful,
+                           std::function<void()> on_hard)
+    : signals_(context, SIGINT, SIGTERM),
+      on_graceful_(std::move(on_graceful)),
+      on_hard_(std::move(on_hard)) {
+  std::signal(SIGPIPE, SIG_IGN);
+  do_wait();
+}
+
+void stop_signals::cancel() {
+  boost::system::error_code ignored;
+  signals_.cancel(ignored);
+}
+
+void stop_signals::do_wait() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int signal_number) {
+    on_signal(ec, signal_number);
+  });
+}
+
+void stop_signals::on_signal(const boost::system::error_code& ec, int /*signal_number*/) {
+  if (ec) return;  // cancelled: shutdown is complete
+  ++received_;
+  if (received_ == 1) {
+    do_wait();  // keep listening: a second signal means "now"
+    on_graceful_();
+  } else {
+    on_hard_();
+  }
+}
+
+}  // namespace echo

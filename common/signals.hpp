@@ -1,0 +1,31 @@
+#pragma once
+// Ctrl+C and SIGTERM for a reactor. The first SIGINT or SIGTERM calls on_graceful, a second one
+// calls on_hard. Created by the object that owns the io_context, before run(); call cancel() once
+// shutdown is complete so the pending wait does not keep run() from returning. Constructing one
+// also ignores SIGPIPE for the process: writing to a closed peer must be an error code, not death.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <functional>
+
+namespace echo {
+
+class stop_signals {
+ public:
+  stop_signals(boost::asio::io_context& context, std::function<void()> on_graceful,
+               std::function<void()> on_hard);
+
+  void cancel();
+
+ private:
+  void do_wait();
+  void on_signal(const boost::system::error_code& ec, int signal_number);
+
+  boost::asio::signal_set signals_;
+  std::function<void()> on_graceful_;
+  std::function<void()> on_hard_;
+  int received_ = 0;
+};
+
+}  // namespace echo

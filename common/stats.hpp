@@ -1,0 +1,21 @@
+#pragma once
+// Plain counters of one reactor: connections now and in total, bytes in and out. Owned by the
+// server, updated by its sessions; no atomics, because a reactor is one thread.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace echo {
+
+struct stats {
+  std::uint64_t connections_total = 0;
+  std::size_t connections_active = 0;
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+
+  // "served 12 connections, 3456 bytes in, 3456 bytes out"
+  std::string summary() const;
+};
+
+}  // namespace echo

@@ -1,0 +1,26 @@
+// echo-server: parse the command line, run one reactor, exit with its code.
+
+#include "common/errors.hpp"
+#include "common/log.hpp"
+#include "server/server.hpp"
+#include "server/server_options.hpp"
+
+#include <exception>
+#include <iostream>
+
+int main(int argc, char* argv[]) {
+  auto parsed = echo::parse_server_options(argc, argv);
+  if (auto* early = std::get_if<echo::early_exit>(&parsed)) {
+    (early->code == echo::exit_code::ok ? std::cout : std::cerr) << early->text;
+    return echo::to_int(early->code);
+  }
+  auto& options = std::get<echo::server_options>(parsed);
+  echo::logger log(options.verbosity);
+  try {
+    echo::server server(std::move(options), log);
+    return echo::to_int(server.run());
+  } catch (const std::exception& e) {
+    log.error(std::string("fatal: ") + e.what());
+    return echo::to_int(echo::exit_code::failure);
+  }
+}

@@ -1,0 +1,63 @@
+#pragma once
+// One reactor: an io_context run by one thread, its listener, its sessions and its counters.
+// main() constructs it from parsed options, then calls run(), which returns the exit code once
+// a shutdown (SIGINT, SIGTERM or stop()) has completed. Tests may instead call open() and drive
+// context() themselves with run_for().
+
+#include "common/errors.hpp"
+#include "common/log.hpp"
+#include "common/signals.hpp"
+#include "common/stats.hpp"
+#include "server/listener.hpp"
+#include "server/server_options.hpp"
+#include "server/session.hpp"
+#include "server/session_registry.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace echo {
+
+class server {
+ public:
+  // How long sessions may finish their pending writes after the first stop signal.
+  static constexpr std::chrono::seconds shutdown_grace{2};
+
+  server(server_options options, const logger& log);
+
+  // Binds and listens, then logs "listening on HOST:PORT". Returns the reason on failure.
+  std::optional<std::string> open();
+  // open() if not yet done, then serves until shut down. Returns the process exit code.
+  exit_code run();
+  // Graceful shutdown, as on the first SIGINT or SIGTERM. Call from the reactor's thread.
+  void stop();
+
+  boost::asio::io_context& context() { return context_; }
+  boost::asio::ip::tcp::endpoint local_endpoint() const { return listener_.local_endpoint(); }
+  const stats& counters() const { return stats_; }
+
+ private:
+  void on_accept(boost::asio::ip::tcp::socket socket);
+  void close_everything();
+  void finish_if_idle();
+
+  // What a session's destructor touches sits above the io_context, so that sessions destroyed
+  // along with the io_context's pending handlers still find it alive (see STYLE.md).
+  server_options options_;
+  const logger& log_;
+  stats stats_;
+  session_registry registry_;
+  session_context session_context_;
+  boost::asio::io_context context_{1};
+  listener listener_;
+  stop_signals signals_;
+  boost::asio::steady_timer grace_timer_;
+  bool is_open_ = false;
+  bool is_stopping_ = false;
+};
+
+}  // namespace echo

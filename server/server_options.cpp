@@ -1,0 +1,172 @@
+#include "server/server_options.hpp"
+
+#include "common/endpoint.hpp"
+#include "common/version.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <sstream>
+
+namespace echo {
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr const char* usage_line = "Usage: echo-server [options] [HOST [PORT]]";
+
+constexpr const char* help_footer = R"(
+Reply modes (a message is a line ending in \n or \r\n; data without a newline is
+one message once the client pauses or closes):
+  echo     every byte back as it came (default)
+  prefix   each line back behind --prefix:     hello -> Echo: hello
+  ack      --ack for each line:                 hello -> ACK!
+  --once   closes the connection after the first reply, in any mode
+
+Examples:
+  echo-server                                  echo on 127.0.0.1:8888
+  echo-server 0.0.0.0 9999                     all interfaces, port 9999
+  echo-server --port 0                         any free port (see the log line)
+  echo-server --reply prefix -v                "Echo: " replies, log each message
+  echo-server --reply ack --once               "ACK!", then close
+
+Exit codes: 0 after a clean shutdown (Ctrl+C, SIGTERM), 1 when it cannot run
+(address in use, permission denied), 2 for a bad flag or value.
+)";
+
+std::string help_text(const po::options_description& visible) {
+  std::ostringstream out;
+  out << usage_line << "\n\nA single-threaded TCP echo server on Boost.Asio.\n\n"
+      << visible << help_footer;
+  return out.str();
+}
+
+usage_error usage(const std::string& what) {
+  return usage_error(what + " (try 'echo-server --help')");
+}
+
+std::uint16_t port_from(const std::string& text) {
+  const auto port = parse_port(text);
+  if (!port) throw usage(invalid_port_message(text));
+  return *port;
+}
+
+std::size_t max_line_from(const std::string& text) {
+  if (!is_all_digits(text) || text.size() > 12 || std::stoull(text) == 0) {
+    throw usage("invalid --max-line '" + text + "': expected a number of bytes, at least 1");
+  }
+  return static_cast<std::size_t>(std::stoull(text));
+}
+
+// Positional HOST PORT; a lone all-digit positional is a port ("echo-server 9999").
+void apply_positionals(const std::vector<std::string>& positionals, const po::variables_map& vm,
+                       std::string& host, std::string& port) {
+  if (positionals.size() > 2) {
+    throw usage("too many arguments: expected at most HOST and PORT, got '" + positionals[2] + "'");
+  }
+  std::string pos_host;
+  std::string pos_port;
+  if (positionals.size() == 2) {
+    pos_host = positionals[0];
+    pos_port = positionals[1];
+  } else if (positionals.size() == 1) {
+    (is_all_digits(positionals[0]) ? pos_port : pos_host) = positionals[0];
+  }
+  if (!pos_host.empty()) {
+    if (!vm["host"].defaulted()) throw usage("host given twice: as --host and as an argument");
+    host = pos_host;
+  }
+  if (!pos_port.empty()) {
+    if (!vm["port"].defaulted()) throw usage("port given twice: as --port and as an argument");
+    port = pos_port;
+  }
+}
+
+server_options parse(int argc, const char* const argv[], const po::options_description& visible) {
+  po::options_description hidden;
+  std::vector<std::string> positionals;
+  hidden.add_options()("positional", po::value(&positionals));
+  po::options_description all;
+  all.add(visible).add(hidden);
+  po::positional_options_description positional;
+  positional.add("positional", -1);
+
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+  po::notify(vm);
+
+  server_options options;
+  std::string host = vm["host"].as<std::string>();
+  std::string port = vm["port"].as<std::string>();
+  apply_positionals(positionals, vm, host, port);
+
+  options.port = port_from(port);
+  std::string why;
+  const auto address = resolve_address(host, why);
+  if (!address) throw usage("invalid host '" + host + "': " + why);
+  options.host = host;
+  options.address = *address;
+
+  const auto mode = parse_reply_mode(vm["reply"].as<std::string>());
+  if (!mode) {
+    throw usage("invalid --reply '" + vm["reply"].as<std::string>() +
+                "': expected echo, prefix or ack");
+  }
+  options.reply.mode = *mode;
+  options.reply.prefix = vm["prefix"].as<std::string>();
+  options.reply.ack = vm["ack"].as<std::string>();
+  options.reply.once = vm.count("once") != 0;
+  options.reply.max_line = max_line_from(vm["max-line"].as<std::string>());
+
+  const bool verbose = vm.count("verbose") != 0;
+  const bool quiet = vm.count("quiet") != 0;
+  if (verbose && quiet) throw usage("--verbose and --quiet cannot be used together");
+  if (verbose) options.verbosity = log_level::debug;
+  if (quiet) options.verbosity = log_level::warning;
+  return options;
+}
+
+}  // namespace
+
+std::variant<server_options, early_exit> parse_server_options(int argc, const char* const argv[]) {
+  po::options_description visible("Options");
+  // Ports and sizes are read as strings so that a bad value gets our own wording.
+  visible.add_options()
+      ("host,H", po::value<std::string>()->default_value("127.0.0.1")->value_name("ADDR"),
+       "address to listen on: IPv4 or IPv6 (0.0.0.0, ::, ::1) or a host name")
+      ("port,p", po::value<std::string>()->default_value("8888")->value_name("N"),
+       "TCP port; 0 picks a free one")
+      ("reply", po::value<std::string>()->default_value("echo")->value_name("MODE"),
+       "echo | prefix | ack")
+      ("prefix", po::value<std::string>()->default_value("Echo: ")->value_name("TEXT"),
+       "what --reply prefix puts before each line")
+      ("ack", po::value<std::string>()->default_value("ACK!")->value_name("TEXT"),
+       "what --reply ack answers to each line")
+      ("once", "close each connection after its first reply")
+      ("max-line", po::value<std::string>()->default_value("65536")->value_name("BYTES"),
+       "longest line in prefix and ack modes; past it the client gets an error line and is "
+       "disconnected")
+      ("verbose,v", "also log each message received")
+      ("quiet,q", "log only warnings and errors (the listening line still shows)")
+      ("help,h", "show this help and exit")
+      ("version", "show the version and exit");
+
+  try {
+    // --help and --version win over any other problem on the line, as users expect.
+    for (int i = 1; i < argc; ++i) {
+      const std::string arg = argv[i];
+      if (arg == "--help" || arg == "-h") return early_exit{help_text(visible), exit_code::ok};
+      if (arg == "--version") {
+        return early_exit{std::string("echo-server ") + version + "\n", exit_code::ok};
+      }
+    }
+    return parse(argc, argv, visible);
+  } catch (const usage_error& e) {
+    return early_exit{std::string("echo-server: ") + e.what() + "\n", exit_code::usage};
+  } catch (const po::error& e) {
+    return early_exit{std::string("echo-server: ") + e.what() + " (try 'echo-server --help')\n",
+                      exit_code::usage};
+  }
+}
+
+}  // namespace echo

@@ -1,0 +1,34 @@
+#pragma once
+// The daemon's command line: what it accepts, its --help, and every usage error's wording.
+// Program_options stays in this file pair; the rest of the server sees only server_options.
+
+#include "common/errors.hpp"
+#include "common/log.hpp"
+#include "common/reply_policy.hpp"
+
+#include <boost/asio/ip/address.hpp>
+
+#include <cstdint>
+#include <string>
+#include <variant>
+
+namespace echo {
+
+struct server_options {
+  std::string host = "127.0.0.1";   // as the user typed it
+  boost::asio::ip::address address;  // host, parsed or resolved
+  std::uint16_t port = 8888;
+  reply_config reply;
+  log_level verbosity = log_level::info;
+};
+
+// What to do instead of running: print `text` (to stdout when code is ok, as for --help and
+// --version; to stderr otherwise) and exit with `code`.
+struct early_exit {
+  std::string text;
+  exit_code code;
+};
+
+std::variant<server_options, early_exit> parse_server_options(int argc, const char* const argv[]);
+
+}  // namespace echo

@@ -1,0 +1,179 @@
+#include "server/session.hpp"
+
+#include "common/endpoint.hpp"
+#include "common/errors.hpp"
+#include "server/session_registry.hpp"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/write.hpp>
+
+#include <cstdio>
+
+namespace echo {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+constexpr std::size_t logged_message_max = 200;
+
+std::string peer_of(const asio::ip::tcp::socket& socket) {
+  error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  return ec ? std::string("unknown peer") : format_endpoint(endpoint);
+}
+
+std::string format_seconds(std::chrono::steady_clock::duration d) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3fs", std::chrono::duration<double>(d).count());
+  return text;
+}
+
+}  // namespace
+
+session::session(asio::ip::tcp::socket socket, const session_context& context)
+    : socket_(std::move(socket)),
+      timer_(socket_.get_executor()),
+      context_(context),
+      policy_(context.reply, context.log.is_enabled(log_level::debug)
+                                 ? reply_policy::message_observer(
+                                       [this](std::string_view m) { log_message(m); })
+                                 : reply_policy::message_observer()),
+      peer_(peer_of(socket_)),
+      started_(std::chrono::steady_clock::now()) {}
+
+session::~session() {
+  stats& counters = context_.counters;
+  --counters.connections_active;
+  counters.bytes_in += bytes_in_;
+  counters.bytes_out += bytes_out_;
+  context_.log.info("closed " + peer_ + " after " +
+                    format_seconds(std::chrono::steady_clock::now() - started_) + ": " +
+                    std::to_string(bytes_in_) + " bytes in, " + std::to_string(bytes_out_) +
+                    " bytes out (" + close_reason_ + ")");
+  context_.registry.remove(this);
+}
+
+void session::start() {
+  context_.registry.add(this);
+  ++context_.counters.connections_total;
+  ++context_.counters.connections_active;
+  context_.log.info("connection from " + peer_ + " (" +
+                    std::to_string(context_.counters.connections_active) + " open)");
+  do_read();
+}
+
+void session::stop() {
+  if (is_closed_) return;
+  is_stopping_ = true;
+  // With a write pending, on_write closes once it completes; otherwise only a read is pending.
+  if (!is_writing_) close("shutdown");
+}
+
+void session::close(std::string_view reason) {
+  if (is_closed_) return;
+  is_closed_ = true;
+  close_reason_ = reason;
+  error_code ignored;
+  socket_.close(ignored);  // cancels the pending read or write: their handlers see is_closed_
+  timer_.cancel();
+}
+
+void session::do_read() {
+  socket_.async_read_some(asio::buffer(buffer_),
+                          [self = shared_from_this()](const error_code& ec, std::size_t n) {
+                            self->on_read(ec, n);
+                          });
+}
+
+void session::on_read(const error_code& ec, std::size_t n) {
+  if (is_closed_) return;
+  if (ec == asio::error::eof) {
+    // The client half-closed: what it sent is all there is. Reply to any unterminated message,
+    // then finish (on_write sees is_peer_done_).
+    is_peer_done_ = true;
+    const std::string_view reply = policy_.finish();
+    reply.empty() ? finish("eof") : do_write(reply);
+    return;
+  }
+  if (ec) {
+    if (!is_normal_ending(ec)) context_.log.warning("read from " + peer_ + ": " + lower_message(ec));
+    close(describe_ending(ec));
+    return;
+  }
+  bytes_in_ += n;
+  std::string_view reply = policy_.feed(std::string_view(buffer_.data(), n));
+  // An unterminated message is complete once the client has nothing more on the way: the seeds'
+  // clients send one message without a newline and wait for the answer.
+  error_code ignored;
+  if (policy_.has_partial() && socket_.available(ignored) == 0) reply = policy_.flush_partial();
+  reply.empty() ? do_read() : do_write(reply);
+}
+
+void session::do_write(std::string_view bytes) {
+  is_writing_ = true;
+  asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()),
+                    [self = shared_from_this()](const error_code& ec, std::size_t n) {
+                      self->on_write(ec, n);
+                    });
+}
+
+void session::on_write(const error_code& ec, std::size_t n) {
+  is_writing_ = false;
+  bytes_out_ += n;
+  if (is_closed_) return;
+  if (ec) {
+    if (!is_normal_ending(ec)) context_.log.warning("write to " + peer_ + ": " + lower_message(ec));
+    close(describe_ending(ec));
+    return;
+  }
+  if (is_stopping_) return close("shutdown");
+  if (is_peer_done_) return finish("eof");
+  switch (policy_.reason()) {
+    case done_reason::once:
+      return finish("once");
+    case done_reason::line_too_long:
+      context_.log.warning(peer_ + " sent a line longer than " +
+                           std::to_string(context_.reply.max_line) + " bytes; closing");
+      return finish("line too long");
+    case done_reason::none:
+      return do_read();
+  }
+}
+
+// Ends a connection whose last reply is written. We shut down our sending side first so the
+// client reads a clean EOF after the reply. If the client may still be sending, closing now would
+// answer its next bytes with a reset, and a reset can destroy our reply before the client reads
+// it; so we keep reading and discarding until its EOF, for at most linger_timeout.
+void session::finish(std::string_view reason) {
+  close_reason_ = reason;
+  error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  if (is_peer_done_) return close(reason);
+  timer_.expires_after(linger_timeout);
+  timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+    if (!ec) self->close(self->close_reason_);
+  });
+  do_drain();
+}
+
+void session::do_drain() {
+  socket_.async_read_some(asio::buffer(buffer_),
+                          [self = shared_from_this()](const error_code& ec, std::size_t) {
+                            self->on_drain(ec);
+                          });
+}
+
+void session::on_drain(const error_code& ec) {
+  if (is_closed_) return;
+  if (ec) return close(close_reason_);
+  do_drain();
+}
+
+void session::log_message(std::string_view message) const {
+  context_.log.debug("Received from " + peer_ + ": " +
+                     escape_for_log(shorten(message, logged_message_max)));
+}
+
+}  // namespace echo

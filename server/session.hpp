@@ -1,0 +1,81 @@
+#pragma once
+// One accepted connection: read -> reply policy -> write everything it produced -> read again.
+// A read is never started while a write is pending, so a client that never reads cannot make the
+// server hold more than one read buffer and one reply for it.
+//
+// Created by the listener with std::make_shared and start(); owns itself through the handlers of
+// its pending operations and dies when the last one returns without starting another. Its
+// destructor writes the "closed" log line, updates the stats and leaves the registry, so each
+// happens exactly once whatever the path. stop() and close() may be called at any time from the
+// reactor's thread (the registry does so at shutdown).
+
+#include "common/log.hpp"
+#include "common/reply_policy.hpp"
+#include "common/stats.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <array>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace echo {
+
+class session_registry;
+
+// What every session of one reactor shares; all of it outlives the sessions.
+struct session_context {
+  const reply_config& reply;
+  const logger& log;
+  stats& counters;
+  session_registry& registry;
+};
+
+class session : public std::enable_shared_from_this<session> {
+ public:
+  static constexpr std::size_t read_buffer_size = 16 * 1024;
+  // How long a closing session keeps reading (and discarding) so that its last reply is not
+  // destroyed by a reset; see finish().
+  static constexpr std::chrono::seconds linger_timeout{2};
+
+  session(boost::asio::ip::tcp::socket socket, const session_context& context);
+  ~session();
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  void start();
+  // Graceful shutdown: read no more, and close once the pending write, if any, has completed.
+  void stop();
+  // Closes now. Idempotent: the first reason is the one logged.
+  void close(std::string_view reason);
+
+ private:
+  void do_read();
+  void on_read(const boost::system::error_code& ec, std::size_t n);
+  void do_write(std::string_view bytes);
+  void on_write(const boost::system::error_code& ec, std::size_t n);
+  void finish(std::string_view reason);
+  void do_drain();
+  void on_drain(const boost::system::error_code& ec);
+  void log_message(std::string_view message) const;
+
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer timer_;
+  const session_context& context_;
+  reply_policy policy_;
+  std::string peer_;
+  std::chrono::steady_clock::time_point started_;
+  std::uint64_t bytes_in_ = 0;
+  std::uint64_t bytes_out_ = 0;
+  bool is_writing_ = false;
+  bool is_stopping_ = false;
+  bool is_peer_done_ = false;  // the client sent EOF
+  bool is_closed_ = false;
+  std::string close_reason_;
+  std::array<char, read_buffer_size> buffer_;
+};
+
+}  // namespace echo
