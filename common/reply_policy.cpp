@@ -49,19 +49,9 @@ std::string_view reply_policy::feed(std::string_view in) {
 }
 
 std::string_view reply_policy::flush_partial() {
-  take_partial();
-  return out_;
-}
-
-std::string_view reply_policy::finish() {
   out_.clear();
-  take_partial();
+  if (!is_done()) splitter_.take_partial([this](const line& l) { return reply_to(l); });
   return out_;
-}
-
-void reply_policy::take_partial() {
-  if (is_done()) return;
-  splitter_.take_partial([this](const line& l) { return reply_to(l); });
 }
 
 // Appends the reply for one message; returns whether to go on with the next one.

@@ -3,9 +3,9 @@
 // prefixed line, or an acknowledgement, optionally only once. One per connection, created and
 // owned by its session; no I/O, so it is unit tested and fuzzed without sockets.
 //
-// Call pattern (the session's read loop): out = feed(bytes); if has_partial() and the client has
-// nothing more pending, out = flush_partial(); write out; read again. At EOF: out = finish().
-// After a reply is written, is_done() says whether the connection must close.
+// Call pattern (the session's read loop): write feed(bytes), then read again. When has_partial()
+// and the client has paused, or at EOF, write flush_partial(). After a reply is written,
+// is_done() says whether the connection must close.
 
 #include "common/framing.hpp"
 
@@ -28,7 +28,7 @@ struct reply_config {
   reply_mode mode = reply_mode::echo;
   std::string prefix = "Echo: ";
   std::string ack = "ACK!";
-  bool once = false;                     // close after the first reply
+  bool once = false;                        // close after the first reply
   std::size_t max_line = default_max_line;  // longest line in line-based modes
 };
 
@@ -43,18 +43,15 @@ class reply_policy {
   explicit reply_policy(const reply_config& config, message_observer observer = {});
 
   // The reply owed for `in`. Plain echo returns `in` itself; line modes return a view of an
-  // internal buffer. Valid until the next call to feed, flush_partial or finish.
+  // internal buffer. Valid until the next call to feed or flush_partial.
   std::string_view feed(std::string_view in);
 
   // True when bytes of an unterminated message are held back, waiting for their newline.
   bool has_partial() const { return splitter_.has_partial(); }
 
-  // The client stopped sending: the held-back bytes are one message. Returns the whole reply owed
-  // since the last feed(), that is feed's reply followed by this message's reply.
+  // The client paused or sent EOF: the held-back bytes are one message. Returns its reply (empty
+  // when nothing was held back).
   std::string_view flush_partial();
-
-  // The client sent EOF: the reply for any held-back message (empty when there is none).
-  std::string_view finish();
 
   // True when the connection must close once the last reply is written.
   bool is_done() const { return done_ != done_reason::none; }
@@ -65,7 +62,6 @@ class reply_policy {
 
  private:
   bool reply_to(const line& message);
-  void take_partial();
 
   const reply_config& config_;
   message_observer observer_;

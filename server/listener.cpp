@@ -45,9 +45,8 @@ void listener::close() {
 }
 
 void listener::do_accept() {
-  acceptor_.async_accept([this](const error_code& ec, tcp::socket socket) {
-    on_accept(ec, std::move(socket));
-  });
+  acceptor_.async_accept(
+      [this](const error_code& ec, tcp::socket socket) { on_accept(ec, std::move(socket)); });
 }
 
 void listener::on_accept(const error_code& ec, tcp::socket socket) {

@@ -24,7 +24,8 @@ class listener {
 
   listener(boost::asio::io_context& context, const logger& log, accept_handler on_accept);
 
-  // Opens, binds and listens. Returns the one-line reason on failure ("address ... already in use").
+  // Opens, binds and listens. Returns the one-line reason on failure ("address ... already in
+  // use").
   std::optional<std::string> open(const boost::asio::ip::tcp::endpoint& endpoint);
   // The bound address, with the real port when port 0 was asked for.
   boost::asio::ip::tcp::endpoint local_endpoint() const;

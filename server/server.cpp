@@ -12,7 +12,7 @@ using boost::system::error_code;
 server::server(server_options options, const logger& log)
     : options_(std::move(options)),
       log_(log),
-      session_context_{options_.reply, log_, stats_, registry_},
+      session_context_{options_.reply, options_.message_wait, log_, stats_, registry_},
       listener_(context_, log_, [this](asio::ip::tcp::socket s) { on_accept(std::move(s)); }),
       signals_(
           context_, [this] { stop(); }, [this] { close_everything(); }),
@@ -27,8 +27,8 @@ std::optional<std::string> server::open() {
   // Scripts that start us on port 0 read the real port from this line, so it is written after
   // listen() succeeded and whatever the log level.
   log_.always("listening on " + format_endpoint(local_endpoint()) + " (reply " +
-              std::string(to_string(options_.reply.mode)) +
-              (options_.reply.once ? ", once" : "") + ")");
+              std::string(to_string(options_.reply.mode)) + (options_.reply.once ? ", once" : "") +
+              ")");
   return std::nullopt;
 }
 
@@ -48,10 +48,10 @@ void server::stop() {
   if (is_stopping_) return;
   is_stopping_ = true;
   const std::size_t open = registry_.size();
-  log_.info("shutting down" + (open == 0 ? std::string() : ": " + std::to_string(open) +
-                                                              " open connection" +
-                                                              (open == 1 ? "" : "s") +
-                                                              ", Ctrl+C again closes them now"));
+  log_.info("shutting down" +
+            (open == 0 ? std::string()
+                       : ": " + std::to_string(open) + " open connection" + (open == 1 ? "" : "s") +
+                             ", Ctrl+C again closes them now"));
   listener_.close();
   registry_.stop_all();
   grace_timer_.expires_after(shutdown_grace);

@@ -17,7 +17,7 @@ constexpr const char* usage_line = "Usage: echo-server [options] [HOST [PORT]]";
 
 constexpr const char* help_footer = R"(
 Reply modes (a message is a line ending in \n or \r\n; data without a newline is
-one message once the client pauses or closes):
+one message once the client pauses for --message-wait or closes its side):
   echo     every byte back as it came (default)
   prefix   each line back behind --prefix:     hello -> Echo: hello
   ack      --ack for each line:                 hello -> ACK!
@@ -49,6 +49,13 @@ std::uint16_t port_from(const std::string& text) {
   const auto port = parse_port(text);
   if (!port) throw usage(invalid_port_message(text));
   return *port;
+}
+
+std::chrono::milliseconds message_wait_from(const std::string& text) {
+  if (!is_all_digits(text) || text.size() > 5 || std::stoul(text) > 60000) {
+    throw usage("invalid --message-wait '" + text + "': expected milliseconds from 0 to 60000");
+  }
+  return std::chrono::milliseconds(std::stoul(text));
 }
 
 std::size_t max_line_from(const std::string& text) {
@@ -117,6 +124,7 @@ server_options parse(int argc, const char* const argv[], const po::options_descr
   options.reply.ack = vm["ack"].as<std::string>();
   options.reply.once = vm.count("once") != 0;
   options.reply.max_line = max_line_from(vm["max-line"].as<std::string>());
+  options.message_wait = message_wait_from(vm["message-wait"].as<std::string>());
 
   const bool verbose = vm.count("verbose") != 0;
   const bool quiet = vm.count("quiet") != 0;
@@ -131,25 +139,26 @@ server_options parse(int argc, const char* const argv[], const po::options_descr
 std::variant<server_options, early_exit> parse_server_options(int argc, const char* const argv[]) {
   po::options_description visible("Options");
   // Ports and sizes are read as strings so that a bad value gets our own wording.
-  visible.add_options()
-      ("host,H", po::value<std::string>()->default_value("127.0.0.1")->value_name("ADDR"),
-       "address to listen on: IPv4 or IPv6 (0.0.0.0, ::, ::1) or a host name")
-      ("port,p", po::value<std::string>()->default_value("8888")->value_name("N"),
-       "TCP port; 0 picks a free one")
-      ("reply", po::value<std::string>()->default_value("echo")->value_name("MODE"),
-       "echo | prefix | ack")
-      ("prefix", po::value<std::string>()->default_value("Echo: ")->value_name("TEXT"),
-       "what --reply prefix puts before each line")
-      ("ack", po::value<std::string>()->default_value("ACK!")->value_name("TEXT"),
-       "what --reply ack answers to each line")
-      ("once", "close each connection after its first reply")
-      ("max-line", po::value<std::string>()->default_value("65536")->value_name("BYTES"),
-       "longest line in prefix and ack modes; past it the client gets an error line and is "
-       "disconnected")
-      ("verbose,v", "also log each message received")
-      ("quiet,q", "log only warnings and errors (the listening line still shows)")
-      ("help,h", "show this help and exit")
-      ("version", "show the version and exit");
+  visible.add_options()("host,H",
+                        po::value<std::string>()->default_value("127.0.0.1")->value_name("ADDR"),
+                        "address to listen on: IPv4 or IPv6 (0.0.0.0, ::, ::1) or a host name")(
+      "port,p", po::value<std::string>()->default_value("8888")->value_name("N"),
+      "TCP port; 0 picks a free one")(
+      "reply", po::value<std::string>()->default_value("echo")->value_name("MODE"),
+      "echo | prefix | ack")("prefix",
+                             po::value<std::string>()->default_value("Echo: ")->value_name("TEXT"),
+                             "what --reply prefix puts before each line")(
+      "ack", po::value<std::string>()->default_value("ACK!")->value_name("TEXT"),
+      "what --reply ack answers to each line")("once",
+                                               "close each connection after its first reply")(
+      "max-line", po::value<std::string>()->default_value("65536")->value_name("BYTES"),
+      "longest line in prefix and ack modes; past it the client gets an error line and is "
+      "disconnected")(
+      "message-wait", po::value<std::string>()->default_value("50")->value_name("MS"),
+      "in prefix and ack modes, answer data without a newline once the client has been quiet "
+      "this long")("verbose,v", "also log each message received")(
+      "quiet,q", "log only warnings and errors (the listening line still shows)")(
+      "help,h", "show this help and exit")("version", "show the version and exit");
 
   try {
     // --help and --version win over any other problem on the line, as users expect.

@@ -8,6 +8,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -15,10 +16,14 @@
 namespace echo {
 
 struct server_options {
-  std::string host = "127.0.0.1";   // as the user typed it
+  std::string host = "127.0.0.1";    // as the user typed it
   boost::asio::ip::address address;  // host, parsed or resolved
   std::uint16_t port = 8888;
   reply_config reply;
+  // In line modes, how long the client must stay quiet before data without a newline counts as a
+  // whole message. Waiting for a pause, not just for an empty receive queue, keeps a long line
+  // that arrives in several segments from being answered in pieces.
+  std::chrono::milliseconds message_wait{50};
   log_level verbosity = log_level::info;
 };
 

@@ -36,10 +36,10 @@ session::session(asio::ip::tcp::socket socket, const session_context& context)
     : socket_(std::move(socket)),
       timer_(socket_.get_executor()),
       context_(context),
-      policy_(context.reply, context.log.is_enabled(log_level::debug)
-                                 ? reply_policy::message_observer(
-                                       [this](std::string_view m) { log_message(m); })
-                                 : reply_policy::message_observer()),
+      policy_(context.reply,
+              context.log.is_enabled(log_level::debug)
+                  ? reply_policy::message_observer([this](std::string_view m) { log_message(m); })
+                  : reply_policy::message_observer()),
       peer_(peer_of(socket_)),
       started_(std::chrono::steady_clock::now()) {}
 
@@ -81,10 +81,9 @@ void session::close(std::string_view reason) {
 }
 
 void session::do_read() {
-  socket_.async_read_some(asio::buffer(buffer_),
-                          [self = shared_from_this()](const error_code& ec, std::size_t n) {
-                            self->on_read(ec, n);
-                          });
+  socket_.async_read_some(
+      asio::buffer(buffer_),
+      [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
 }
 
 void session::on_read(const error_code& ec, std::size_t n) {
@@ -93,30 +92,58 @@ void session::on_read(const error_code& ec, std::size_t n) {
     // The client half-closed: what it sent is all there is. Reply to any unterminated message,
     // then finish (on_write sees is_peer_done_).
     is_peer_done_ = true;
-    const std::string_view reply = policy_.finish();
+    const std::string_view reply = policy_.flush_partial();
     reply.empty() ? finish("eof") : do_write(reply);
     return;
   }
   if (ec) {
-    if (!is_normal_ending(ec)) context_.log.warning("read from " + peer_ + ": " + lower_message(ec));
+    if (!is_normal_ending(ec))
+      context_.log.warning("read from " + peer_ + ": " + lower_message(ec));
     close(describe_ending(ec));
     return;
   }
   bytes_in_ += n;
-  std::string_view reply = policy_.feed(std::string_view(buffer_.data(), n));
-  // An unterminated message is complete once the client has nothing more on the way: the seeds'
-  // clients send one message without a newline and wait for the answer.
+  const std::string_view reply = policy_.feed(std::string_view(buffer_.data(), n));
+  reply.empty() ? do_next() : do_write(reply);
+}
+
+// Reads on, unless the policy holds an unterminated message: then the client may be done with
+// it (the seeds' clients send one message without a newline and wait for the answer), or the
+// rest of the line may be on its way.
+void session::do_next() { policy_.has_partial() ? do_await_rest() : do_read(); }
+
+// Waits for either more bytes or a pause of message_wait. Only one of the two may win: whichever
+// handler runs first clears is_awaiting_rest_, and the other then does nothing.
+void session::do_await_rest() {
+  is_awaiting_rest_ = true;
+  timer_.expires_after(context_.message_wait);
+  timer_.async_wait([self = shared_from_this()](const error_code& ec) { self->on_pause(ec); });
+  socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                     [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
+}
+
+void session::on_readable(const error_code& ec) {
+  if (is_closed_ || !is_awaiting_rest_) return;
+  is_awaiting_rest_ = false;
+  timer_.cancel();
+  if (ec) return close(describe_ending(ec));
+  do_read();
+}
+
+void session::on_pause(const error_code& ec) {
+  if (ec || is_closed_ || !is_awaiting_rest_) return;
+  is_awaiting_rest_ = false;
   error_code ignored;
-  if (policy_.has_partial() && socket_.available(ignored) == 0) reply = policy_.flush_partial();
+  socket_.cancel(ignored);  // on_readable now sees operation_aborted and is_awaiting_rest_ false
+  const std::string_view reply = policy_.flush_partial();
   reply.empty() ? do_read() : do_write(reply);
 }
 
 void session::do_write(std::string_view bytes) {
   is_writing_ = true;
-  asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()),
-                    [self = shared_from_this()](const error_code& ec, std::size_t n) {
-                      self->on_write(ec, n);
-                    });
+  asio::async_write(
+      socket_, asio::buffer(bytes.data(), bytes.size()),
+      [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_write(ec, n); });
 }
 
 void session::on_write(const error_code& ec, std::size_t n) {
@@ -138,7 +165,7 @@ void session::on_write(const error_code& ec, std::size_t n) {
                            std::to_string(context_.reply.max_line) + " bytes; closing");
       return finish("line too long");
     case done_reason::none:
-      return do_read();
+      return do_next();
   }
 }
 
@@ -159,10 +186,9 @@ void session::finish(std::string_view reason) {
 }
 
 void session::do_drain() {
-  socket_.async_read_some(asio::buffer(buffer_),
-                          [self = shared_from_this()](const error_code& ec, std::size_t) {
-                            self->on_drain(ec);
-                          });
+  socket_.async_read_some(
+      asio::buffer(buffer_),
+      [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_drain(ec); });
 }
 
 void session::on_drain(const error_code& ec) {

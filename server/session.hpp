@@ -29,6 +29,7 @@ class session_registry;
 // What every session of one reactor shares; all of it outlives the sessions.
 struct session_context {
   const reply_config& reply;
+  std::chrono::milliseconds message_wait;  // see server_options::message_wait
   const logger& log;
   stats& counters;
   session_registry& registry;
@@ -53,8 +54,12 @@ class session : public std::enable_shared_from_this<session> {
   void close(std::string_view reason);
 
  private:
+  void do_next();
   void do_read();
   void on_read(const boost::system::error_code& ec, std::size_t n);
+  void do_await_rest();
+  void on_readable(const boost::system::error_code& ec);
+  void on_pause(const boost::system::error_code& ec);
   void do_write(std::string_view bytes);
   void on_write(const boost::system::error_code& ec, std::size_t n);
   void finish(std::string_view reason);
@@ -71,6 +76,7 @@ class session : public std::enable_shared_from_this<session> {
   std::uint64_t bytes_in_ = 0;
   std::uint64_t bytes_out_ = 0;
   bool is_writing_ = false;
+  bool is_awaiting_rest_ = false;  // a readability wait and the pause timer race
   bool is_stopping_ = false;
   bool is_peer_done_ = false;  // the client sent EOF
   bool is_closed_ = false;
