@@ -20,7 +20,7 @@ Reply modes (a message is a line ending in \n or \r\n; data without a newline is
 one message once the client pauses for --message-wait or closes its side):
   echo     every byte back as it came (default)
   prefix   each line back behind --prefix:     hello -> Echo: hello
-  ack      --ack for each line:                 hello -> ACK!
+  ack      --ack for each line:                hello -> ACK!
   --once   closes the connection after the first reply, in any mode
 
 Examples:
@@ -137,28 +137,30 @@ server_options parse(int argc, const char* const argv[], const po::options_descr
 }  // namespace
 
 std::variant<server_options, early_exit> parse_server_options(int argc, const char* const argv[]) {
-  po::options_description visible("Options");
+  po::options_description visible("Options", 100, 50);
   // Ports and sizes are read as strings so that a bad value gets our own wording.
-  visible.add_options()("host,H",
-                        po::value<std::string>()->default_value("127.0.0.1")->value_name("ADDR"),
-                        "address to listen on: IPv4 or IPv6 (0.0.0.0, ::, ::1) or a host name")(
-      "port,p", po::value<std::string>()->default_value("8888")->value_name("N"),
-      "TCP port; 0 picks a free one")(
-      "reply", po::value<std::string>()->default_value("echo")->value_name("MODE"),
-      "echo | prefix | ack")("prefix",
-                             po::value<std::string>()->default_value("Echo: ")->value_name("TEXT"),
-                             "what --reply prefix puts before each line")(
-      "ack", po::value<std::string>()->default_value("ACK!")->value_name("TEXT"),
-      "what --reply ack answers to each line")("once",
-                                               "close each connection after its first reply")(
-      "max-line", po::value<std::string>()->default_value("65536")->value_name("BYTES"),
-      "longest line in prefix and ack modes; past it the client gets an error line and is "
-      "disconnected")(
-      "message-wait", po::value<std::string>()->default_value("50")->value_name("MS"),
-      "in prefix and ack modes, answer data without a newline once the client has been quiet "
-      "this long")("verbose,v", "also log each message received")(
-      "quiet,q", "log only warnings and errors (the listening line still shows)")(
-      "help,h", "show this help and exit")("version", "show the version and exit");
+  // clang-format off
+  visible.add_options()
+      ("host,H", po::value<std::string>()->default_value("127.0.0.1")->value_name("ADDR"),
+       "address to listen on: IPv4 or IPv6 (0.0.0.0, ::, ::1) or a host name")
+      ("port,p", po::value<std::string>()->default_value("8888")->value_name("N"),
+       "TCP port; 0 picks a free one")
+      ("reply", po::value<std::string>()->default_value("echo")->value_name("MODE"),
+       "echo | prefix | ack")
+      ("prefix", po::value<std::string>()->default_value("Echo: ")->value_name("TEXT"),
+       "what --reply prefix puts before each line")
+      ("ack", po::value<std::string>()->default_value("ACK!")->value_name("TEXT"),
+       "what --reply ack answers to each line")
+      ("once", "close each connection after its first reply")
+      ("max-line", po::value<std::string>()->default_value("65536")->value_name("BYTES"),
+       "longest line in line modes; past it the client gets an error line and is disconnected")
+      ("message-wait", po::value<std::string>()->default_value("50")->value_name("MS"),
+       "in line modes, answer data without a newline once the client has been quiet this long")
+      ("verbose,v", "also log each message received")
+      ("quiet,q", "log only warnings and errors (the listening line still shows)")
+      ("help,h", "show this help and exit")
+      ("version", "show the version and exit");
+  // clang-format on
 
   try {
     // --help and --version win over any other problem on the line, as users expect.
