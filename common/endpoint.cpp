@@ -14,6 +14,16 @@ bool is_all_digits(std::string_view text) {
   return true;
 }
 
+namespace {
+
+bool looks_numeric(std::string_view host) {
+  const std::size_t dot = host.rfind('.');
+  const std::string_view last = dot == std::string_view::npos ? host : host.substr(dot + 1);
+  return is_all_digits(last) || last.substr(0, 2) == "0x" || last.substr(0, 2) == "0X";
+}
+
+}  // namespace
+
 std::optional<std::uint16_t> parse_port(std::string_view text) {
   if (!is_all_digits(text) || text.size() > 5) return std::nullopt;
   unsigned value = 0;
@@ -42,6 +52,12 @@ std::optional<ip::address> resolve_address(std::string_view host, std::string& e
     return std::nullopt;
   }
   if (auto literal = parse_address(host)) return literal;
+  if (looks_numeric(host)) {
+    // getaddrinfo would read inet_aton shorthands ("127.1", "1.2.3", "2130706433") as some other
+    // address; a host name's last label is never numeric, so this is a malformed literal.
+    error = "not an IP address and it does not resolve";
+    return std::nullopt;
+  }
   // Setup time only, before any reactor runs, so a blocking lookup is fine here.
   boost::asio::io_context context;
   ip::tcp::resolver resolver(context);

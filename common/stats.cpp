@@ -2,10 +2,18 @@
 
 namespace echo {
 
+namespace {
+
+std::string count_of(std::uint64_t n, const char* singular, const char* plural) {
+  return std::to_string(n) + " " + (n == 1 ? singular : plural);
+}
+
+}  // namespace
+
 std::string stats::summary() const {
-  return "served " + std::to_string(connections_total) + " connection" +
-         (connections_total == 1 ? "" : "s") + ", " + std::to_string(bytes_in) + " bytes in, " +
-         std::to_string(bytes_out) + " bytes out";
+  return "served " + count_of(connections_total, "connection", "connections") + ", " +
+         count_of(bytes_in, "byte", "bytes") + " in, " + count_of(bytes_out, "byte", "bytes") +
+         " out";
 }
 
 }  // namespace echo

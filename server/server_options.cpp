@@ -5,6 +5,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <optional>
 #include <sstream>
 
 namespace echo {
@@ -71,21 +72,22 @@ void apply_positionals(const std::vector<std::string>& positionals, const po::va
   if (positionals.size() > 2) {
     throw usage("too many arguments: expected at most HOST and PORT, got '" + positionals[2] + "'");
   }
-  std::string pos_host;
-  std::string pos_port;
+  // An empty argument counts as given ("$PORT" unset must not quietly mean the default).
+  std::optional<std::string> pos_host;
+  std::optional<std::string> pos_port;
   if (positionals.size() == 2) {
     pos_host = positionals[0];
     pos_port = positionals[1];
   } else if (positionals.size() == 1) {
     (is_all_digits(positionals[0]) ? pos_port : pos_host) = positionals[0];
   }
-  if (!pos_host.empty()) {
+  if (pos_host) {
     if (!vm["host"].defaulted()) throw usage("host given twice: as --host and as an argument");
-    host = pos_host;
+    host = *pos_host;
   }
-  if (!pos_port.empty()) {
+  if (pos_port) {
     if (!vm["port"].defaulted()) throw usage("port given twice: as --port and as an argument");
-    port = pos_port;
+    port = *pos_port;
   }
 }
 
@@ -173,9 +175,10 @@ std::variant<server_options, early_exit> parse_server_options(int argc, const ch
     }
     return parse(argc, argv, visible);
   } catch (const usage_error& e) {
-    return early_exit{std::string("echo-server: ") + e.what() + "\n", exit_code::usage};
+    return early_exit{"echo-server: " + escape_for_log(e.what()) + "\n", exit_code::usage};
   } catch (const po::error& e) {
-    return early_exit{std::string("echo-server: ") + e.what() + " (try 'echo-server --help')\n",
+    // Values are quoted as typed, so escape them: the error must stay one line whatever they hold.
+    return early_exit{"echo-server: " + escape_for_log(e.what()) + " (try 'echo-server --help')\n",
                       exit_code::usage};
   }
 }

@@ -170,11 +170,9 @@ TEST_CASE("defaults", "[endpoint]") {
   REQUIRE(echo::default_host == "127.0.0.1");
 }
 
-// KNOWN BUG (reported, not fixed here): when parse_address refuses a literal, resolve_address asks
-// getaddrinfo, which also reads inet_aton shorthands, so a malformed IPv4 literal comes back as
-// some other address ("1.2.3" -> 1.2.0.3, "127.1" -> 127.0.0.1, "2130706433" -> 127.0.0.1).
-// [!shouldfail] keeps the suite green while the bug exists and turns red once it is fixed.
-TEST_CASE("resolve_address refuses malformed IPv4 literals", "[endpoint][!shouldfail]") {
+// getaddrinfo alone would read inet_aton shorthands as some other address ("1.2.3" -> 1.2.0.3,
+// "127.1" -> 127.0.0.1, "2130706433" -> 127.0.0.1).
+TEST_CASE("resolve_address refuses malformed IPv4 literals", "[endpoint]") {
   for (const std::string_view text : {"1.2.3", "127.1", "0x7f.1", "2130706433"}) {
     std::string error;
     const auto address = echo::resolve_address(text, error);

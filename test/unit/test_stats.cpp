@@ -41,10 +41,7 @@ TEST_CASE("stats: summary wording for one connection vs many", "[stats]") {
   }
 }
 
-// KNOWN BUG (reported, not fixed here): "connection" is made singular for 1 but "bytes" is not,
-// so one byte reads "1 bytes in". [!shouldfail] keeps the suite green while the bug exists and
-// turns red once it is fixed, as a reminder to drop the tag.
-TEST_CASE("stats: summary says '1 byte' for a single byte", "[stats][!shouldfail]") {
+TEST_CASE("stats: summary says '1 byte' for a single byte", "[stats]") {
   echo::stats s;
   s.connections_total = 1;
   s.bytes_in = 1;
