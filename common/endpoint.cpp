@@ -1,5 +1,7 @@
 #include "common/endpoint.hpp"
 
+#include "common/errors.hpp"
+
 #include <boost/asio/io_context.hpp>
 
 namespace echo {
@@ -85,6 +87,36 @@ std::string format_endpoint(const ip::tcp::endpoint& endpoint) {
 
 std::string invalid_port_message(std::string_view text) {
   return "invalid port '" + std::string(text) + "': expected a number from 0 to 65535";
+}
+
+std::uint16_t parse_port_or_throw(std::string_view text) {
+  const auto port = parse_port(text);
+  if (!port) throw usage_error(invalid_port_message(text));
+  return *port;
+}
+
+void apply_host_port_arguments(const std::vector<std::string>& arguments, bool is_host_flag_given,
+                               bool is_port_flag_given, std::string& host, std::string& port) {
+  if (arguments.size() > 2) {
+    throw usage_error("too many arguments: expected at most HOST and PORT, got '" + arguments[2] +
+                      "'");
+  }
+  std::optional<std::string> arg_host;
+  std::optional<std::string> arg_port;
+  if (arguments.size() == 2) {
+    arg_host = arguments[0];
+    arg_port = arguments[1];
+  } else if (arguments.size() == 1) {
+    (is_all_digits(arguments[0]) ? arg_port : arg_host) = arguments[0];
+  }
+  if (arg_host) {
+    if (is_host_flag_given) throw usage_error("host given twice: as --host and as an argument");
+    host = *arg_host;
+  }
+  if (arg_port) {
+    if (is_port_flag_given) throw usage_error("port given twice: as --port and as an argument");
+    port = *arg_port;
+  }
 }
 
 }  // namespace echo

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace echo {
 
@@ -37,5 +38,15 @@ std::string format_endpoint(const boost::asio::ip::tcp::endpoint& endpoint);
 
 // The one-line wording for a bad port, used by both programs' option parsers.
 std::string invalid_port_message(std::string_view text);
+
+// parse_port, or a usage_error worded by invalid_port_message.
+std::uint16_t parse_port_or_throw(std::string_view text);
+
+// Applies positional HOST PORT arguments (both programs take them) over the --host and --port
+// values. A lone all-digit argument is a port ("9999"); an empty one counts as given, so that an
+// unset "$PORT" is an error rather than the default. Throws usage_error for too many arguments or
+// for a value given both as a flag and as an argument.
+void apply_host_port_arguments(const std::vector<std::string>& arguments, bool is_host_flag_given,
+                               bool is_port_flag_given, std::string& host, std::string& port);
 
 }  // namespace echo

@@ -1,5 +1,7 @@
 #include "common/errors.hpp"
 
+#include "common/log.hpp"
+
 #include <boost/asio/error.hpp>
 
 #include <cctype>
@@ -7,6 +9,11 @@
 namespace echo {
 
 namespace asio_error = boost::asio::error;
+
+std::string format_usage_error(std::string_view program, std::string_view what) {
+  const std::string name(program);
+  return name + ": " + escape_for_log(what) + " (try '" + name + " --help')\n";
+}
 
 bool is_normal_ending(const boost::system::error_code& ec) {
   return ec == asio_error::eof || ec == asio_error::connection_reset ||

@@ -24,6 +24,10 @@ struct usage_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// "echo-server: invalid port 'x': ... (try 'echo-server --help')\n": one line whatever `what`
+// holds, because control bytes in it are escaped.
+std::string format_usage_error(std::string_view program, std::string_view what);
+
 // True for the ways a connection normally ends: EOF, reset, broken pipe, and the cancellation
 // our own close() causes. These are logged at debug level; anything else is a warning.
 bool is_normal_ending(const boost::system::error_code& ec);

@@ -42,53 +42,19 @@ std::string help_text(const po::options_description& visible) {
   return out.str();
 }
 
-usage_error usage(const std::string& what) {
-  return usage_error(what + " (try 'echo-server --help')");
-}
-
-std::uint16_t port_from(const std::string& text) {
-  const auto port = parse_port(text);
-  if (!port) throw usage(invalid_port_message(text));
-  return *port;
-}
-
 std::chrono::milliseconds message_wait_from(const std::string& text) {
   if (!is_all_digits(text) || text.size() > 5 || std::stoul(text) > 60000) {
-    throw usage("invalid --message-wait '" + text + "': expected milliseconds from 0 to 60000");
+    throw usage_error("invalid --message-wait '" + text +
+                      "': expected milliseconds from 0 to 60000");
   }
   return std::chrono::milliseconds(std::stoul(text));
 }
 
 std::size_t max_line_from(const std::string& text) {
   if (!is_all_digits(text) || text.size() > 12 || std::stoull(text) == 0) {
-    throw usage("invalid --max-line '" + text + "': expected a number of bytes, at least 1");
+    throw usage_error("invalid --max-line '" + text + "': expected a number of bytes, at least 1");
   }
   return static_cast<std::size_t>(std::stoull(text));
-}
-
-// Positional HOST PORT; a lone all-digit positional is a port ("echo-server 9999").
-void apply_positionals(const std::vector<std::string>& positionals, const po::variables_map& vm,
-                       std::string& host, std::string& port) {
-  if (positionals.size() > 2) {
-    throw usage("too many arguments: expected at most HOST and PORT, got '" + positionals[2] + "'");
-  }
-  // An empty argument counts as given ("$PORT" unset must not quietly mean the default).
-  std::optional<std::string> pos_host;
-  std::optional<std::string> pos_port;
-  if (positionals.size() == 2) {
-    pos_host = positionals[0];
-    pos_port = positionals[1];
-  } else if (positionals.size() == 1) {
-    (is_all_digits(positionals[0]) ? pos_port : pos_host) = positionals[0];
-  }
-  if (pos_host) {
-    if (!vm["host"].defaulted()) throw usage("host given twice: as --host and as an argument");
-    host = *pos_host;
-  }
-  if (pos_port) {
-    if (!vm["port"].defaulted()) throw usage("port given twice: as --port and as an argument");
-    port = *pos_port;
-  }
 }
 
 server_options parse(int argc, const char* const argv[], const po::options_description& visible) {
@@ -107,19 +73,19 @@ server_options parse(int argc, const char* const argv[], const po::options_descr
   server_options options;
   std::string host = vm["host"].as<std::string>();
   std::string port = vm["port"].as<std::string>();
-  apply_positionals(positionals, vm, host, port);
-
-  options.port = port_from(port);
+  apply_host_port_arguments(positionals, !vm["host"].defaulted(), !vm["port"].defaulted(), host,
+                            port);
+  options.port = parse_port_or_throw(port);
   std::string why;
   const auto address = resolve_address(host, why);
-  if (!address) throw usage("invalid host '" + host + "': " + why);
+  if (!address) throw usage_error("invalid host '" + host + "': " + why);
   options.host = host;
   options.address = *address;
 
   const auto mode = parse_reply_mode(vm["reply"].as<std::string>());
   if (!mode) {
-    throw usage("invalid --reply '" + vm["reply"].as<std::string>() +
-                "': expected echo, prefix or ack");
+    throw usage_error("invalid --reply '" + vm["reply"].as<std::string>() +
+                      "': expected echo, prefix or ack");
   }
   options.reply.mode = *mode;
   options.reply.prefix = vm["prefix"].as<std::string>();
@@ -130,7 +96,7 @@ server_options parse(int argc, const char* const argv[], const po::options_descr
 
   const bool verbose = vm.count("verbose") != 0;
   const bool quiet = vm.count("quiet") != 0;
-  if (verbose && quiet) throw usage("--verbose and --quiet cannot be used together");
+  if (verbose && quiet) throw usage_error("--verbose and --quiet cannot be used together");
   if (verbose) options.verbosity = log_level::debug;
   if (quiet) options.verbosity = log_level::warning;
   return options;
@@ -175,11 +141,9 @@ std::variant<server_options, early_exit> parse_server_options(int argc, const ch
     }
     return parse(argc, argv, visible);
   } catch (const usage_error& e) {
-    return early_exit{"echo-server: " + escape_for_log(e.what()) + "\n", exit_code::usage};
+    return early_exit{format_usage_error("echo-server", e.what()), exit_code::usage};
   } catch (const po::error& e) {
-    // Values are quoted as typed, so escape them: the error must stay one line whatever they hold.
-    return early_exit{"echo-server: " + escape_for_log(e.what()) + " (try 'echo-server --help')\n",
-                      exit_code::usage};
+    return early_exit{format_usage_error("echo-server", e.what()), exit_code::usage};
   }
 }
 
