@@ -5,6 +5,7 @@
 #include <boost/asio/error.hpp>
 
 #include <cctype>
+#include <cstdio>
 
 namespace echo {
 
@@ -36,6 +37,43 @@ std::string describe_ending(const boost::system::error_code& ec) {
   if (ec == asio_error::broken_pipe) return "peer stopped reading";
   if (ec == asio_error::timed_out) return "timed out";
   return lower_message(ec);
+}
+
+failure resolve_failure(const boost::system::error_code& ec, std::string_view host) {
+  const std::string why = ec == asio_error::host_not_found ||
+                                  ec == asio_error::host_not_found_try_again ||
+                                  ec == asio_error::no_data
+                              ? "host not found"
+                              : lower_message(ec);
+  return {exit_code::host_not_found, "cannot resolve host '" + std::string(host) + "': " + why};
+}
+
+failure connect_failure(const boost::system::error_code& ec, std::string_view where) {
+  const std::string prefix = "cannot connect to " + std::string(where) + ": ";
+  if (ec == asio_error::connection_refused) {
+    return {exit_code::connection_refused, prefix + "connection refused (is the server running?)"};
+  }
+  if (ec == asio_error::timed_out) return {exit_code::timed_out, prefix + "timed out"};
+  return {exit_code::failure, prefix + lower_message(ec)};
+}
+
+failure transfer_failure(const boost::system::error_code& ec, std::string_view where) {
+  const std::string peer(where);
+  if (ec == asio_error::connection_reset || ec == asio_error::broken_pipe) {
+    return {exit_code::connection_reset, "connection to " + peer + " reset by the server"};
+  }
+  if (ec == asio_error::eof) {
+    return {exit_code::failure, peer + " closed the connection before replying"};
+  }
+  return {exit_code::failure, "connection to " + peer + ": " + lower_message(ec)};
+}
+
+failure timeout_failure(std::string_view what, std::string_view where,
+                        std::chrono::milliseconds timeout) {
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%g", std::chrono::duration<double>(timeout).count());
+  return {exit_code::timed_out, "timed out after " + std::string(seconds) + "s " +
+                                    std::string(what) + " " + std::string(where)};
 }
 
 std::string describe_listen_error(const boost::system::error_code& ec, std::string_view endpoint) {

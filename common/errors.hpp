@@ -4,6 +4,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -13,11 +14,36 @@ namespace echo {
 // Exit codes, documented in the README. Usage errors are distinct from runtime failures.
 enum class exit_code : int {
   ok = 0,
-  failure = 1,  // a runtime failure: cannot listen, out of resources, unexpected error
-  usage = 2,    // a bad flag, value or argument: nothing was attempted
+  failure = 1,             // cannot listen; a --test case failed; the server hung up early
+  usage = 2,               // a bad flag, value or argument: nothing was attempted
+  connection_refused = 3,  // client: nothing listens there
+  host_not_found = 4,      // client: the host name does not resolve
+  timed_out = 5,           // client: connecting or a reply took longer than --timeout
+  connection_reset = 6,    // client: the server reset the connection mid-transfer
 };
 
 constexpr int to_int(exit_code code) { return static_cast<int>(code); }
+
+// What a program does instead of running: print `text` (to stdout when code is ok, as for --help
+// and --version; to stderr otherwise) and exit with `code`.
+struct early_exit {
+  std::string text;
+  exit_code code;
+};
+
+// Why a client gives up: its one line (without the program name) and its exit code.
+struct failure {
+  exit_code code;
+  std::string message;
+};
+
+// Failures of the client's steps, worded once. `where` is "127.0.0.1:8888".
+failure resolve_failure(const boost::system::error_code& ec, std::string_view host);
+failure connect_failure(const boost::system::error_code& ec, std::string_view where);
+failure transfer_failure(const boost::system::error_code& ec, std::string_view where);
+// "timed out after 2s connecting to 127.0.0.1:8888" (what = "connecting to")
+failure timeout_failure(std::string_view what, std::string_view where,
+                        std::chrono::milliseconds timeout);
 
 // Thrown by option parsers for bad input; main prints what() as one line and exits with usage.
 struct usage_error : std::runtime_error {

@@ -27,13 +27,6 @@ struct server_options {
   log_level verbosity = log_level::info;
 };
 
-// What to do instead of running: print `text` (to stdout when code is ok, as for --help and
-// --version; to stderr otherwise) and exit with `code`.
-struct early_exit {
-  std::string text;
-  exit_code code;
-};
-
 std::variant<server_options, early_exit> parse_server_options(int argc, const char* const argv[]);
 
 }  // namespace echo

@@ -1,0 +1,37 @@
+#pragma once
+// The client's command line: what it accepts, its --help, every usage error's wording, and which
+// mode runs. Program_options stays in this file pair; the modes see only client_options.
+
+#include "common/errors.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace echo {
+
+enum class client_mode {
+  one_shot,     // -m: send each message as a line, print each reply line
+  pipe,         // stdin is not a terminal: stdin to the server, the server to stdout
+  interactive,  // stdin is a terminal: a prompt, lines sent, replies printed as they arrive
+  self_test,    // --test: check that the server echoes, case by case
+};
+
+struct client_options {
+  std::string host = "127.0.0.1";  // as typed; resolved when connecting
+  std::uint16_t port = 8888;
+  client_mode mode = client_mode::pipe;
+  std::vector<std::string> messages;          // -m, in order
+  std::chrono::milliseconds timeout{10'000};  // connecting, and each wait for a reply
+  bool is_shutdown_after_input = true;        // pipe mode: half-close after stdin's EOF
+  bool is_verbose = false;
+};
+
+// stdin_is_terminal picks between the interactive and pipe modes when neither -m nor --test is
+// given; main passes isatty(0).
+std::variant<client_options, early_exit> parse_client_options(int argc, const char* const argv[],
+                                                              bool stdin_is_terminal);
+
+}  // namespace echo
