@@ -1,0 +1,101 @@
+#include "client/connection.hpp"
+
+#include "common/endpoint.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/asio/connect.hpp>
+
+#include <cstdio>
+
+namespace echo {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+std::string where_of(const client_options& options) {
+  if (const auto address = parse_address(options.host)) {
+    return format_endpoint(*address, options.port);
+  }
+  return options.host + ":" + std::to_string(options.port);
+}
+
+}  // namespace
+
+connection::connection(asio::io_context& context, const client_options& options, const logger& log)
+    : options_(options),
+      log_(log),
+      resolver_(context),
+      socket_(context),
+      deadline_(context),
+      peer_(where_of(options)) {}
+
+void connection::async_connect(connect_handler on_done) {
+  on_done_ = std::move(on_done);
+  deadline_.expires_after(options_.timeout);
+  deadline_.async_wait([this](const error_code& ec) {
+    if (ec || is_complete_) return;  // the connection completed first
+    is_timed_out_ = true;
+    resolver_.cancel();
+    close();
+  });
+  log_.debug("resolving " + options_.host);
+  resolver_.async_resolve(std::string(strip_brackets(options_.host)), std::to_string(options_.port),
+                          [this](const error_code& ec, const tcp::resolver::results_type& results) {
+                            on_resolve(ec, results);
+                          });
+}
+
+void connection::on_resolve(const error_code& ec, const tcp::resolver::results_type& results) {
+  if (is_timed_out_) {
+    return complete(timeout_failure("connecting to", peer_, options_.timeout));
+  }
+  if (ec) return complete(resolve_failure(ec, options_.host));
+  log_.debug("connecting to " + peer_ + " (" + std::to_string(results.size()) + " address" +
+             (results.size() == 1 ? ")" : "es)"));
+  asio::async_connect(socket_, results, [this](const error_code& connect_ec, const tcp::endpoint&) {
+    on_connect(connect_ec);
+  });
+}
+
+void connection::on_connect(const error_code& ec) {
+  if (is_timed_out_) {
+    return complete(timeout_failure("connecting to", peer_, options_.timeout));
+  }
+  if (ec) return complete(connect_failure(ec, peer_));
+  error_code ignored;
+  const tcp::endpoint remote = socket_.remote_endpoint(ignored);
+  if (!ignored) peer_ = format_endpoint(remote);
+  socket_.set_option(tcp::no_delay(true), ignored);
+  log_.debug("connected to " + peer_);
+  complete(std::nullopt);
+}
+
+void connection::complete(const std::optional<failure>& outcome) {
+  is_complete_ = true;
+  deadline_.cancel();
+  on_done_(outcome);
+}
+
+void connection::close() {
+  error_code ignored;
+  socket_.close(ignored);
+}
+
+exit_code report(const failure& f) {
+  const std::string line = "echo-client: " + f.message + "\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  return f.code;
+}
+
+descriptor_flags_guard::descriptor_flags_guard(int fd) : fd_(fd), flags_(::fcntl(fd, F_GETFL)) {}
+
+descriptor_flags_guard::~descriptor_flags_guard() {
+  if (flags_ != -1) ::fcntl(fd_, F_SETFL, flags_);
+}
+
+}  // namespace echo

@@ -1,0 +1,43 @@
+// echo-client: parse the command line, run the mode it picks, exit with its code.
+
+#include "client/client_options.hpp"
+#include "client/one_shot.hpp"
+#include "common/errors.hpp"
+#include "common/log.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <exception>
+#include <iostream>
+
+namespace {
+
+echo::exit_code run(const echo::client_options& options, const echo::logger& log) {
+  switch (options.mode) {
+    case echo::client_mode::one_shot:
+      return echo::one_shot(options, log).run();
+    default:
+      return echo::report({echo::exit_code::failure, "mode not built yet"});
+  }
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+  auto parsed = echo::parse_client_options(argc, argv, ::isatty(STDIN_FILENO) == 1);
+  if (auto* early = std::get_if<echo::early_exit>(&parsed)) {
+    (early->code == echo::exit_code::ok ? std::cout : std::cerr) << early->text;
+    return echo::to_int(early->code);
+  }
+  const auto& options = std::get<echo::client_options>(parsed);
+  // A server that goes away while we write must be an error code, not a silent death.
+  std::signal(SIGPIPE, SIG_IGN);
+  const echo::logger log(options.is_verbose ? echo::log_level::debug : echo::log_level::warning);
+  try {
+    return echo::to_int(run(options, log));
+  } catch (const std::exception& e) {
+    return echo::to_int(
+        echo::report({echo::exit_code::failure, std::string("fatal: ") + e.what()}));
+  }
+}

@@ -1,0 +1,110 @@
+#include "client/one_shot.hpp"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/write.hpp>
+
+#include <cstdio>
+
+namespace echo {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+one_shot::one_shot(const client_options& options, const logger& log)
+    : options_(options),
+      log_(log),
+      connection_(context_, options, log),
+      deadline_(context_),
+      replies_(max_reply) {}
+
+exit_code one_shot::run() {
+  connection_.async_connect([this](const std::optional<failure>& f) { on_connected(f); });
+  context_.run();
+  return failure_ ? report(*failure_) : exit_code::ok;
+}
+
+void one_shot::on_connected(const std::optional<failure>& outcome) {
+  if (outcome) return finish(outcome);
+  do_send();
+}
+
+// Messages go one at a time, each after the previous reply: with --once servers the second
+// message must find out the connection is gone, not race the first reply.
+void one_shot::do_send() {
+  if (next_message_ == options_.messages.size()) return finish(std::nullopt);
+  if (is_server_closed_) {
+    return finish(transfer_failure(asio::error::eof, connection_.peer()));
+  }
+  outgoing_ = options_.messages[next_message_++] + "\n";
+  ++replies_owed_;
+  log_.debug("sending " + std::to_string(outgoing_.size()) + " bytes");
+  asio::async_write(connection_.socket(), asio::buffer(outgoing_),
+                    [this](const error_code& ec, std::size_t) { on_sent(ec); });
+}
+
+void one_shot::on_sent(const error_code& ec) {
+  if (ec) return finish(transfer_failure(ec, connection_.peer()));
+  deadline_.expires_after(options_.timeout);
+  deadline_.async_wait([this](const error_code& wait_ec) {
+    // Ignore a cancelled wait, and one that fired while a reply re-armed it.
+    if (wait_ec || deadline_.expiry() > std::chrono::steady_clock::now()) return;
+    is_timed_out_ = true;
+    connection_.close();
+  });
+  do_read();
+}
+
+void one_shot::do_read() {
+  connection_.socket().async_read_some(
+      asio::buffer(buffer_), [this](const error_code& ec, std::size_t n) { on_read(ec, n); });
+}
+
+void one_shot::on_read(const error_code& ec, std::size_t n) {
+  if (is_timed_out_) {
+    return finish(
+        timeout_failure("waiting for a reply from", connection_.peer(), options_.timeout));
+  }
+  if (ec == asio::error::eof) {
+    // The server closed: whatever it sent of this reply is the reply (ack --once sends "ACK!").
+    is_server_closed_ = true;
+    if (!replies_.has_partial()) return finish(transfer_failure(ec, connection_.peer()));
+    replies_.take_partial([this](const line& l) {
+      print_reply(l.content);
+      return true;
+    });
+    deadline_.cancel();
+    return do_send();
+  }
+  if (ec) return finish(transfer_failure(ec, connection_.peer()));
+  const auto status = replies_.feed(std::string_view(buffer_.data(), n), [this](const line& l) {
+    print_reply(l.content);
+    return true;
+  });
+  if (status == line_splitter::status::too_long) {
+    return finish(failure{exit_code::failure, "reply from " + connection_.peer() +
+                                                  " is longer than " + std::to_string(max_reply) +
+                                                  " bytes"});
+  }
+  if (replies_owed_ > 0) return do_read();
+  deadline_.cancel();
+  do_send();
+}
+
+void one_shot::print_reply(std::string_view reply) {
+  if (replies_owed_ > 0) --replies_owed_;
+  std::fwrite(reply.data(), 1, reply.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+// The first outcome counts; closing makes the pending operations complete with errors that
+// would otherwise be taken for failures.
+void one_shot::finish(const std::optional<failure>& outcome) {
+  if (is_finished_) return;
+  is_finished_ = true;
+  failure_ = outcome;
+  deadline_.cancel();
+  connection_.close();
+}
+
+}  // namespace echo
