@@ -2,6 +2,7 @@
 
 #include "client/client_options.hpp"
 #include "client/one_shot.hpp"
+#include "client/pipe_mode.hpp"
 #include "common/errors.hpp"
 #include "common/log.hpp"
 
@@ -17,6 +18,8 @@ echo::exit_code run(const echo::client_options& options, const echo::logger& log
   switch (options.mode) {
     case echo::client_mode::one_shot:
       return echo::one_shot(options, log).run();
+    case echo::client_mode::pipe:
+      return echo::pipe_mode(options, log).run();
     default:
       return echo::report({echo::exit_code::failure, "mode not built yet"});
   }

@@ -1,0 +1,112 @@
+#include "client/pipe_mode.hpp"
+
+#include <unistd.h>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/write.hpp>
+
+namespace echo {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+// dup() so that closing the descriptors at the end leaves the process's own 0 and 1 alone.
+pipe_mode::pipe_mode(const client_options& options, const logger& log)
+    : options_(options),
+      log_(log),
+      connection_(context_, options, log),
+      input_(context_, ::dup(STDIN_FILENO)),
+      output_(context_, ::dup(STDOUT_FILENO)),
+      deadline_(context_) {}
+
+exit_code pipe_mode::run() {
+  connection_.async_connect([this](const std::optional<failure>& f) { on_connected(f); });
+  context_.run();
+  return failure_ ? report(*failure_) : exit_code::ok;
+}
+
+void pipe_mode::on_connected(const std::optional<failure>& outcome) {
+  if (outcome) return finish(outcome);
+  do_read_input();
+  do_read_server();
+}
+
+// stdin may be a pipe, a terminal, a regular file or /dev/null: epoll refuses regular files, and
+// Asio then simply reads them at once, which is what we want.
+void pipe_mode::do_read_input() {
+  input_.async_read_some(asio::buffer(to_server_),
+                         [this](const error_code& ec, std::size_t n) { on_input(ec, n); });
+}
+
+void pipe_mode::on_input(const error_code& ec, std::size_t n) {
+  if (is_finished_) return;
+  if (ec == asio::error::eof) {
+    is_input_done_ = true;
+    log_.debug("end of input");
+    if (options_.is_shutdown_after_input) {
+      error_code ignored;
+      connection_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    }
+    // From now on only the server's answer is awaited, and that wait has a deadline.
+    return arm_deadline();
+  }
+  if (ec) return finish(failure{exit_code::failure, "cannot read stdin: " + lower_message(ec)});
+  asio::async_write(connection_.socket(), asio::buffer(to_server_.data(), n),
+                    [this](const error_code& write_ec, std::size_t) { on_sent(write_ec); });
+}
+
+void pipe_mode::on_sent(const error_code& ec) {
+  if (is_finished_) return;
+  if (ec) return finish(transfer_failure(ec, connection_.peer()));
+  do_read_input();
+}
+
+void pipe_mode::do_read_server() {
+  connection_.socket().async_read_some(
+      asio::buffer(from_server_),
+      [this](const error_code& ec, std::size_t n) { on_server(ec, n); });
+}
+
+void pipe_mode::on_server(const error_code& ec, std::size_t n) {
+  if (is_finished_) return;
+  if (is_timed_out_) {
+    return finish(
+        timeout_failure("waiting for a reply from", connection_.peer(), options_.timeout));
+  }
+  // The server closed and every byte it sent is already on stdout: the one way to succeed.
+  if (ec == asio::error::eof) return finish(std::nullopt);
+  if (ec) return finish(transfer_failure(ec, connection_.peer()));
+  asio::async_write(output_, asio::buffer(from_server_.data(), n),
+                    [this](const error_code& write_ec, std::size_t) { on_printed(write_ec); });
+}
+
+void pipe_mode::on_printed(const error_code& ec) {
+  if (is_finished_) return;
+  if (ec) return finish(failure{exit_code::failure, "cannot write stdout: " + lower_message(ec)});
+  if (is_input_done_) arm_deadline();
+  do_read_server();
+}
+
+// Re-armed on each chunk from the server; a wait that fires while a newer expiry is set was
+// overtaken by that re-arm and is ignored.
+void pipe_mode::arm_deadline() {
+  deadline_.expires_after(options_.timeout);
+  deadline_.async_wait([this](const error_code& ec) {
+    if (ec || is_finished_ || deadline_.expiry() > std::chrono::steady_clock::now()) return;
+    is_timed_out_ = true;
+    connection_.close();
+  });
+}
+
+void pipe_mode::finish(const std::optional<failure>& outcome) {
+  if (is_finished_) return;
+  is_finished_ = true;
+  failure_ = outcome;
+  deadline_.cancel();
+  connection_.close();
+  error_code ignored;
+  input_.close(ignored);
+  output_.close(ignored);
+}
+
+}  // namespace echo

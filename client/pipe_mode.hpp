@@ -1,0 +1,55 @@
+#pragma once
+// Pipe mode, like `nc -N`: stdin to the server and the server to stdout, byte for byte, as two
+// independent chains (stdin -> socket, socket -> stdout), each with one operation in flight so
+// neither buffers more than one chunk. After stdin's EOF we half-close (unless --no-shutdown);
+// run() returns once the server has closed and all it sent is written. Created by main.
+
+#include "client/client_options.hpp"
+#include "client/connection.hpp"
+#include "common/log.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <array>
+#include <optional>
+
+namespace echo {
+
+class pipe_mode {
+ public:
+  static constexpr std::size_t chunk_size = 64 * 1024;
+
+  pipe_mode(const client_options& options, const logger& log);
+  exit_code run();
+
+ private:
+  void on_connected(const std::optional<failure>& outcome);
+  void do_read_input();
+  void on_input(const boost::system::error_code& ec, std::size_t n);
+  void on_sent(const boost::system::error_code& ec);
+  void do_read_server();
+  void on_server(const boost::system::error_code& ec, std::size_t n);
+  void on_printed(const boost::system::error_code& ec);
+  void arm_deadline();
+  void finish(const std::optional<failure>& outcome);
+
+  const client_options& options_;
+  const logger& log_;
+  descriptor_flags_guard stdin_flags_{0};
+  descriptor_flags_guard stdout_flags_{1};
+  boost::asio::io_context context_{1};
+  connection connection_;
+  boost::asio::posix::stream_descriptor input_;
+  boost::asio::posix::stream_descriptor output_;
+  boost::asio::steady_timer deadline_;
+  bool is_input_done_ = false;
+  bool is_timed_out_ = false;
+  bool is_finished_ = false;
+  std::optional<failure> failure_;
+  std::array<char, chunk_size> to_server_;
+  std::array<char, chunk_size> from_server_;
+};
+
+}  // namespace echo
