@@ -1,6 +1,7 @@
 // echo-client: parse the command line, run the mode it picks, exit with its code.
 
 #include "client/client_options.hpp"
+#include "client/interactive.hpp"
 #include "client/one_shot.hpp"
 #include "client/pipe_mode.hpp"
 #include "common/errors.hpp"
@@ -20,6 +21,8 @@ echo::exit_code run(const echo::client_options& options, const echo::logger& log
       return echo::one_shot(options, log).run();
     case echo::client_mode::pipe:
       return echo::pipe_mode(options, log).run();
+    case echo::client_mode::interactive:
+      return echo::interactive(options, log).run();
     default:
       return echo::report({echo::exit_code::failure, "mode not built yet"});
   }
