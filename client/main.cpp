@@ -4,6 +4,7 @@
 #include "client/interactive.hpp"
 #include "client/one_shot.hpp"
 #include "client/pipe_mode.hpp"
+#include "client/self_test.hpp"
 #include "common/errors.hpp"
 #include "common/log.hpp"
 
@@ -23,9 +24,10 @@ echo::exit_code run(const echo::client_options& options, const echo::logger& log
       return echo::pipe_mode(options, log).run();
     case echo::client_mode::interactive:
       return echo::interactive(options, log).run();
-    default:
-      return echo::report({echo::exit_code::failure, "mode not built yet"});
+    case echo::client_mode::self_test:
+      return echo::self_test(options, log).run();
   }
+  return echo::exit_code::failure;
 }
 
 }  // namespace
