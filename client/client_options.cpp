@@ -1,7 +1,7 @@
 #include "client/client_options.hpp"
 
+#include "common/command_line.hpp"
 #include "common/endpoint.hpp"
-#include "common/version.hpp"
 
 #include <boost/program_options.hpp>
 
@@ -54,23 +54,14 @@ std::chrono::milliseconds timeout_from(const std::string& text) {
 
 client_options parse(int argc, const char* const argv[], const po::options_description& visible,
                      bool stdin_is_terminal) {
-  po::options_description hidden;
-  std::vector<std::string> positionals;
-  hidden.add_options()("positional", po::value(&positionals));
-  po::options_description all;
-  all.add(visible).add(hidden);
-  po::positional_options_description positional;
-  positional.add("positional", -1);
-
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-  po::notify(vm);
+  const command_line line = parse_command_line(argc, argv, visible);
+  const po::variables_map& vm = line.values;
 
   client_options options;
   std::string host = vm["host"].as<std::string>();
   std::string port = vm["port"].as<std::string>();
-  apply_host_port_arguments(positionals, !vm["host"].defaulted(), !vm["port"].defaulted(), host,
-                            port);
+  apply_host_port_arguments(line.positionals, !vm["host"].defaulted(), !vm["port"].defaulted(),
+                            host, port);
   if (host.empty()) throw usage_error("invalid host '': empty host");
   options.host = host;
   options.port = parse_port_or_throw(port);
@@ -115,24 +106,11 @@ std::variant<client_options, early_exit> parse_client_options(int argc, const ch
       ("version", "show the version and exit");
   // clang-format on
 
-  try {
-    for (int i = 1; i < argc; ++i) {
-      const std::string arg = argv[i];
-      if (arg == "--help" || arg == "-h") {
-        std::ostringstream out;
-        out << help_header << visible << help_footer;
-        return early_exit{out.str(), exit_code::ok};
-      }
-      if (arg == "--version") {
-        return early_exit{std::string("echo-client ") + version + "\n", exit_code::ok};
-      }
-    }
+  std::ostringstream help;
+  help << help_header << visible << help_footer;
+  return run_command_line<client_options>("echo-client", argc, argv, help.str(), [&] {
     return parse(argc, argv, visible, stdin_is_terminal);
-  } catch (const usage_error& e) {
-    return early_exit{format_usage_error("echo-client", e.what()), exit_code::usage};
-  } catch (const po::error& e) {
-    return early_exit{format_usage_error("echo-client", e.what()), exit_code::usage};
-  }
+  });
 }
 
 }  // namespace echo

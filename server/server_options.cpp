@@ -1,7 +1,7 @@
 #include "server/server_options.hpp"
 
+#include "common/command_line.hpp"
 #include "common/endpoint.hpp"
-#include "common/version.hpp"
 
 #include <boost/program_options.hpp>
 
@@ -58,23 +58,14 @@ std::size_t max_line_from(const std::string& text) {
 }
 
 server_options parse(int argc, const char* const argv[], const po::options_description& visible) {
-  po::options_description hidden;
-  std::vector<std::string> positionals;
-  hidden.add_options()("positional", po::value(&positionals));
-  po::options_description all;
-  all.add(visible).add(hidden);
-  po::positional_options_description positional;
-  positional.add("positional", -1);
-
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-  po::notify(vm);
+  const command_line line = parse_command_line(argc, argv, visible);
+  const po::variables_map& vm = line.values;
 
   server_options options;
   std::string host = vm["host"].as<std::string>();
   std::string port = vm["port"].as<std::string>();
-  apply_host_port_arguments(positionals, !vm["host"].defaulted(), !vm["port"].defaulted(), host,
-                            port);
+  apply_host_port_arguments(line.positionals, !vm["host"].defaulted(), !vm["port"].defaulted(),
+                            host, port);
   options.port = parse_port_or_throw(port);
   std::string why;
   const auto address = resolve_address(host, why);
@@ -130,21 +121,8 @@ std::variant<server_options, early_exit> parse_server_options(int argc, const ch
       ("version", "show the version and exit");
   // clang-format on
 
-  try {
-    // --help and --version win over any other problem on the line, as users expect.
-    for (int i = 1; i < argc; ++i) {
-      const std::string arg = argv[i];
-      if (arg == "--help" || arg == "-h") return early_exit{help_text(visible), exit_code::ok};
-      if (arg == "--version") {
-        return early_exit{std::string("echo-server ") + version + "\n", exit_code::ok};
-      }
-    }
-    return parse(argc, argv, visible);
-  } catch (const usage_error& e) {
-    return early_exit{format_usage_error("echo-server", e.what()), exit_code::usage};
-  } catch (const po::error& e) {
-    return early_exit{format_usage_error("echo-server", e.what()), exit_code::usage};
-  }
+  return run_command_line<server_options>("echo-server", argc, argv, help_text(visible),
+                                          [&] { return parse(argc, argv, visible); });
 }
 
 }  // namespace echo
