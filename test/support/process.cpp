@@ -60,18 +60,38 @@ process::process(const std::vector<std::string>& argv, stdio_pipes pipes) {
   std::signal(SIGPIPE, SIG_IGN);
 
   pipe_pair in, out, err, wake;
+  int in_file_fd = -1;
+  int out_file_fd = -1;
   try {
-    if (pipes.in) in.open();
-    if (pipes.out) out.open();
+    if (pipes.in) {
+      in.open();
+    } else if (!pipes.in_file.empty()) {
+      in_file_fd = ::open(pipes.in_file.c_str(), O_RDONLY | O_CLOEXEC);
+      if (in_file_fd < 0) {
+        throw std::runtime_error("cannot open " + pipes.in_file + ": " + std::strerror(errno));
+      }
+    }
+    if (pipes.out) {
+      out.open();
+    } else if (!pipes.out_file.empty()) {
+      out_file_fd = ::open(pipes.out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      if (out_file_fd < 0) {
+        throw std::runtime_error("cannot open " + pipes.out_file + ": " + std::strerror(errno));
+      }
+    }
     if (pipes.err) err.open();
     wake.open();
-    const int child_in = in.read, child_out = out.write, child_err = err.write;
+    const int child_in = pipes.in ? in.read : in_file_fd;
+    const int child_out = pipes.out ? out.write : out_file_fd;
+    const int child_err = err.write;
     child_.emplace(argv, [child_in, child_out, child_err] {
       wire_stream(child_in, STDIN_FILENO, O_RDONLY);
       wire_stream(child_out, STDOUT_FILENO, O_WRONLY);
       wire_stream(child_err, STDERR_FILENO, O_WRONLY);
     });
   } catch (...) {
+    close_fd(in_file_fd);
+    close_fd(out_file_fd);
     in.close_both();
     out.close_both();
     err.close_both();
@@ -80,6 +100,8 @@ process::process(const std::vector<std::string>& argv, stdio_pipes pipes) {
   }
   // The child's ends now belong to the child alone, so its exit shows here as EOF.
   close_fd(in.read);
+  close_fd(in_file_fd);
+  close_fd(out_file_fd);
   close_fd(out.write);
   close_fd(err.write);
 

@@ -29,6 +29,11 @@ struct stdio_pipes {
   bool in = false;
   bool out = false;
   bool err = true;
+  // When `in` is false: a file to open as stdin instead of /dev/null (a regular file, say, to see
+  // how a program copes with stdin that is neither a pipe nor a terminal).
+  std::string in_file = {};
+  // When `out` is false: a file to create (or truncate) as stdout instead of /dev/null.
+  std::string out_file = {};
 };
 
 class process {

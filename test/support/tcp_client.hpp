@@ -58,6 +58,7 @@ class tcp_client {
   void close();
 
  private:
+  friend class tcp_listener;  // wraps the connections it accepts
   explicit tcp_client(int fd) : fd_(fd) {}
   template <class IsEnough>
   read_result read_while_not(IsEnough is_enough, deadline d);

@@ -3,6 +3,8 @@
 
 #include "common/endpoint.hpp"
 
+#include "common/errors.hpp"
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
@@ -178,5 +180,87 @@ TEST_CASE("resolve_address refuses malformed IPv4 literals", "[endpoint]") {
     const auto address = echo::resolve_address(text, error);
     INFO("'" << text << "' -> " << (address ? address->to_string() : "nothing"));
     CHECK_FALSE(address.has_value());
+  }
+}
+
+TEST_CASE("parse_port_or_throw: the port, or a usage_error worded by invalid_port_message",
+          "[endpoint]") {
+  CHECK(echo::parse_port_or_throw("0") == 0);
+  CHECK(echo::parse_port_or_throw("8888") == 8888);
+  CHECK(echo::parse_port_or_throw("65535") == 65535);
+  for (const std::string_view text : {"70000", "abc", "", "-1", " 80", "65536", "8\n8"}) {
+    INFO("'" << text << "'");
+    CHECK_THROWS_MATCHES(echo::parse_port_or_throw(text), echo::usage_error,
+                         Catch::Message(echo::invalid_port_message(text)));
+  }
+}
+
+TEST_CASE("apply_host_port_arguments: positionals over --host and --port", "[endpoint]") {
+  struct apply_case {
+    std::vector<std::string> arguments;
+    bool is_host_flag_given;
+    bool is_port_flag_given;
+    std::string host;  // after: the flags' values going in are "127.0.0.1" and "8888"
+    std::string port;
+  };
+  const std::vector<apply_case> cases = {
+      {{}, false, false, "127.0.0.1", "8888"},
+      {{}, true, true, "127.0.0.1", "8888"},
+      {{"::1"}, false, false, "::1", "8888"},
+      {{"localhost"}, false, true, "localhost", "8888"},
+      {{"9999"}, false, false, "127.0.0.1", "9999"},  // a lone all-digit argument is a port
+      {{"9999"}, true, false, "127.0.0.1", "9999"},
+      {{"0"}, false, false, "127.0.0.1", "0"},
+      {{"70000"}, false, false, "127.0.0.1", "70000"},  // validated later, by parse_port_or_throw
+      {{"::1", "7000"}, false, false, "::1", "7000"},
+      {{"10.0.0.1", "http"}, false, false, "10.0.0.1", "http"},
+      {{"1234", "5678"}, false, false, "1234", "5678"},  // two arguments: HOST then PORT
+      // An empty argument counts as given: `echo-client host "$PORT"` with PORT unset must not
+      // fall back to the default port.
+      {{"127.0.0.1", ""}, false, false, "127.0.0.1", ""},
+      {{""}, false, false, "", "8888"},
+  };
+  for (const auto& c : cases) {
+    INFO(Catch::Detail::stringify(c.arguments)
+         << " host flag " << c.is_host_flag_given << ", port flag " << c.is_port_flag_given);
+    std::string host = "127.0.0.1";
+    std::string port = "8888";
+    echo::apply_host_port_arguments(c.arguments, c.is_host_flag_given, c.is_port_flag_given, host,
+                                    port);
+    CHECK(host == c.host);
+    CHECK(port == c.port);
+  }
+}
+
+TEST_CASE("apply_host_port_arguments: too many, or given twice, is a usage_error", "[endpoint]") {
+  struct error_case {
+    std::vector<std::string> arguments;
+    bool is_host_flag_given;
+    bool is_port_flag_given;
+    std::string message;
+  };
+  const std::vector<error_case> cases = {
+      {{"a", "b", "c"},
+       false,
+       false,
+       "too many arguments: expected at most HOST and PORT, got 'c'"},
+      {{"a", "1", "2", "3"},
+       false,
+       false,
+       "too many arguments: expected at most HOST and PORT, got '2'"},
+      {{"::1"}, true, false, "host given twice: as --host and as an argument"},
+      {{"::1", "80"}, true, false, "host given twice: as --host and as an argument"},
+      {{"80"}, false, true, "port given twice: as --port and as an argument"},
+      {{"::1", "80"}, false, true, "port given twice: as --port and as an argument"},
+      {{"127.0.0.1", ""}, false, true, "port given twice: as --port and as an argument"},
+  };
+  for (const auto& c : cases) {
+    INFO(Catch::Detail::stringify(c.arguments)
+         << " host flag " << c.is_host_flag_given << ", port flag " << c.is_port_flag_given);
+    std::string host = "127.0.0.1";
+    std::string port = "8888";
+    CHECK_THROWS_MATCHES(echo::apply_host_port_arguments(c.arguments, c.is_host_flag_given,
+                                                         c.is_port_flag_given, host, port),
+                         echo::usage_error, Catch::Message(c.message));
   }
 }
