@@ -36,7 +36,6 @@ void one_shot::do_send() {
     return finish(transfer_failure(asio::error::eof, connection_.peer()));
   }
   outgoing_ = options_.messages[next_message_++] + "\n";
-  ++replies_owed_;
   log_.debug("sending " + std::to_string(outgoing_.size()) + " bytes");
   asio::async_write(connection_.socket(), asio::buffer(outgoing_),
                     [this](const error_code& ec, std::size_t) { on_sent(ec); });
@@ -44,6 +43,7 @@ void one_shot::do_send() {
 
 void one_shot::on_sent(const error_code& ec) {
   if (ec) return finish(transfer_failure(ec, connection_.peer()));
+  if (!is_reply_owed()) return do_send();  // it came ahead of its message
   deadline_.expires_after(options_.timeout);
   deadline_.async_wait([this](const error_code& wait_ec) {
     // Ignore a cancelled wait, and one that fired while a reply re-armed it.
@@ -67,11 +67,11 @@ void one_shot::on_read(const error_code& ec, std::size_t n) {
   if (ec == asio::error::eof) {
     // The server closed: whatever it sent of this reply is the reply (ack --once sends "ACK!").
     is_server_closed_ = true;
-    if (!replies_.has_partial()) return finish(transfer_failure(ec, connection_.peer()));
     replies_.take_partial([this](const line& l) {
       print_reply(l.content);
       return true;
     });
+    if (is_reply_owed()) return finish(transfer_failure(ec, connection_.peer()));
     deadline_.cancel();
     return do_send();
   }
@@ -85,13 +85,13 @@ void one_shot::on_read(const error_code& ec, std::size_t n) {
                                                   " is longer than " + std::to_string(max_reply) +
                                                   " bytes"});
   }
-  if (replies_owed_ > 0) return do_read();
+  if (is_reply_owed()) return do_read();
   deadline_.cancel();
   do_send();
 }
 
 void one_shot::print_reply(std::string_view reply) {
-  if (replies_owed_ > 0) --replies_owed_;
+  ++replies_received_;
   std::fwrite(reply.data(), 1, reply.size(), stdout);
   std::fputc('\n', stdout);
   std::fflush(stdout);

@@ -32,6 +32,7 @@ class one_shot {
   void do_read();
   void on_read(const boost::system::error_code& ec, std::size_t n);
   void print_reply(std::string_view reply);
+  bool is_reply_owed() const { return replies_received_ < next_message_; }
   void finish(const std::optional<failure>& outcome);
 
   const client_options& options_;
@@ -41,7 +42,8 @@ class one_shot {
   boost::asio::steady_timer deadline_;
   line_splitter replies_;
   std::size_t next_message_ = 0;
-  std::size_t replies_owed_ = 0;
+  // A server may send a reply ahead of its message; each line counts as the next reply.
+  std::size_t replies_received_ = 0;
   bool is_server_closed_ = false;
   bool is_timed_out_ = false;
   bool is_finished_ = false;

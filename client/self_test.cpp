@@ -40,6 +40,23 @@ std::string hex(unsigned char c) {
   return text;
 }
 
+// Where `got` departs from `expected`, at `offset`: the byte there, or `got_instead` ("end of
+// data", "nothing") when `got` stops short.
+std::string describe_difference(std::string_view expected, std::string_view got, std::size_t offset,
+                                std::string_view got_instead) {
+  const std::string expected_byte = offset < expected.size()
+                                        ? hex(static_cast<unsigned char>(expected[offset]))
+                                        : "no more bytes";
+  const std::string got_byte =
+      offset < got.size() ? hex(static_cast<unsigned char>(got[offset])) : std::string(got_instead);
+  // Show both from a little before the difference, where the eye needs to look.
+  const std::size_t from = offset < 8 ? 0 : offset - 8;
+  return "expected " + byte_count(expected.size()) + " " + preview(expected, from) + ", got " +
+         preview(got, from) + " (" + byte_count(got.size()) +
+         " so far); first difference at byte " + std::to_string(offset) + ": expected " +
+         expected_byte + ", got " + got_byte;
+}
+
 // Why `got` (received so far) is not a prefix of `expected`, or nullopt when it is.
 std::optional<std::string> explain_mismatch(std::string_view expected, std::string_view got) {
   std::size_t offset = 0;
@@ -47,15 +64,7 @@ std::optional<std::string> explain_mismatch(std::string_view expected, std::stri
     ++offset;
   }
   if (offset == got.size()) return std::nullopt;
-  const std::string expected_byte = offset < expected.size()
-                                        ? hex(static_cast<unsigned char>(expected[offset]))
-                                        : "no more bytes";
-  // Show both from a little before the difference, where the eye needs to look.
-  const std::size_t from = offset < 8 ? 0 : offset - 8;
-  return "expected " + byte_count(expected.size()) + " " + preview(expected, from) + ", got " +
-         preview(got, from) + " (" + byte_count(got.size()) +
-         " so far); first difference at byte " + std::to_string(offset) + ": expected " +
-         expected_byte + ", got " + hex(static_cast<unsigned char>(got[offset]));
+  return describe_difference(expected, got, offset, {});
 }
 
 // One connection of a case: send the payload while reading the echo, compare as bytes arrive
@@ -107,17 +116,15 @@ class exchange {
   void on_read(const error_code& ec, std::size_t n) {
     if (is_done_) return;
     if (is_timed_out_) {
-      return finish("timed out after " + seconds() + " waiting for the echo: got " +
-                        std::to_string(received_.size()) + " of " +
-                        std::to_string(payload_.size()) + " bytes",
+      return finish("timed out after " + seconds() + " waiting for the echo: " +
+                        describe_difference(payload_, received_, received_.size(), "nothing"),
                     std::nullopt);
     }
     const bool is_complete = received_.size() == payload_.size();
     if (ec == asio::error::eof) {
       if (is_complete) return finish(std::nullopt, std::nullopt);  // the half-close case
-      return finish("the server closed the connection after " + std::to_string(received_.size()) +
-                        " of " + byte_count(payload_.size()) + "; expected " +
-                        preview(payload_, received_.size()) + " next",
+      return finish("the server closed the connection early: " +
+                        describe_difference(payload_, received_, received_.size(), "end of data"),
                     std::nullopt);
     }
     if (ec) return finish(transfer_failure(ec, connection_.peer()).message, std::nullopt);

@@ -45,11 +45,11 @@ failure resolve_failure(const boost::system::error_code& ec, std::string_view ho
                                   ec == asio_error::no_data
                               ? "host not found"
                               : lower_message(ec);
-  return {exit_code::host_not_found, "cannot resolve host '" + std::string(host) + "': " + why};
+  return {exit_code::host_not_found, "cannot resolve host '" + escape_for_log(host) + "': " + why};
 }
 
 failure connect_failure(const boost::system::error_code& ec, std::string_view where) {
-  const std::string prefix = "cannot connect to " + std::string(where) + ": ";
+  const std::string prefix = "cannot connect to " + escape_for_log(where) + ": ";
   if (ec == asio_error::connection_refused) {
     return {exit_code::connection_refused, prefix + "connection refused (is the server running?)"};
   }
@@ -58,7 +58,7 @@ failure connect_failure(const boost::system::error_code& ec, std::string_view wh
 }
 
 failure transfer_failure(const boost::system::error_code& ec, std::string_view where) {
-  const std::string peer(where);
+  const std::string peer = escape_for_log(where);
   if (ec == asio_error::connection_reset || ec == asio_error::broken_pipe) {
     return {exit_code::connection_reset, "connection to " + peer + " reset by the server"};
   }
@@ -73,7 +73,7 @@ failure timeout_failure(std::string_view what, std::string_view where,
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, "%g", std::chrono::duration<double>(timeout).count());
   return {exit_code::timed_out, "timed out after " + std::string(seconds) + "s " +
-                                    std::string(what) + " " + std::string(where)};
+                                    std::string(what) + " " + escape_for_log(where)};
 }
 
 std::string describe_listen_error(const boost::system::error_code& ec, std::string_view endpoint) {
