@@ -51,13 +51,16 @@ void pipe_mode::on_input(const error_code& ec, std::size_t n) {
     return arm_deadline();
   }
   if (ec) return finish(failure{exit_code::failure, "cannot read stdin: " + lower_message(ec)});
+  is_sending_ = true;
   asio::async_write(connection_.socket(), asio::buffer(to_server_.data(), n),
                     [this](const error_code& write_ec, std::size_t) { on_sent(write_ec); });
 }
 
 void pipe_mode::on_sent(const error_code& ec) {
+  is_sending_ = false;
   if (is_finished_) return;
   if (ec) return finish(transfer_failure(ec, connection_.peer()));
+  if (is_server_done_) return finish(std::nullopt);
   do_read_input();
 }
 
@@ -73,8 +76,14 @@ void pipe_mode::on_server(const error_code& ec, std::size_t n) {
     return finish(
         timeout_failure("waiting for a reply from", connection_.peer(), options_.timeout));
   }
-  // The server closed and every byte it sent is already on stdout: the one way to succeed.
-  if (ec == asio::error::eof) return finish(std::nullopt);
+  if (ec == asio::error::eof) {
+    // The server closed and every byte it sent is already on stdout: the one way to succeed.
+    // But a reset is reported once, to whichever call meets it first, and the read after it sees
+    // a plain EOF; so with a write in flight, its outcome decides (see on_sent).
+    is_server_done_ = true;
+    if (!is_sending_) finish(std::nullopt);
+    return;
+  }
   if (ec) return finish(transfer_failure(ec, connection_.peer()));
   asio::async_write(output_, asio::buffer(from_server_.data(), n),
                     [this](const error_code& write_ec, std::size_t) { on_printed(write_ec); });

@@ -45,6 +45,8 @@ class pipe_mode {
   boost::asio::posix::stream_descriptor output_;
   boost::asio::steady_timer deadline_;
   bool is_input_done_ = false;
+  bool is_sending_ = false;
+  bool is_server_done_ = false;
   bool is_timed_out_ = false;
   bool is_finished_ = false;
   std::optional<failure> failure_;

@@ -96,6 +96,23 @@ void logger::write_line(std::string_view tag, std::string_view text) const {
   }
 }
 
+bool log_throttle::admit() {
+  const auto now = std::chrono::steady_clock::now();
+  if (last_ != std::chrono::steady_clock::time_point{} && now - last_ < interval_) {
+    ++held_back_;
+    return false;
+  }
+  last_ = now;
+  reported_held_back_ = held_back_;
+  held_back_ = 0;
+  return true;
+}
+
+std::string held_back_note(std::size_t held_back) {
+  if (held_back == 0) return {};
+  return " (" + std::to_string(held_back) + " more since the last warning)";
+}
+
 std::string escape_for_log(std::string_view bytes) {
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;

@@ -3,6 +3,8 @@
 // whatever logs; each line goes out in a single write(2), unbuffered, so lines from several
 // reactors never interleave and a script reading stderr sees each line at once.
 
+#include <chrono>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -34,6 +36,26 @@ class logger {
   log_level threshold_;
   int fd_;
 };
+
+// Lets through at most one line per interval, for events that can come in floods (refused
+// connections, accept failures); counts what it held back so the next line can say so.
+class log_throttle {
+ public:
+  explicit log_throttle(std::chrono::steady_clock::duration interval) : interval_(interval) {}
+
+  // True when a line may be written now; then held_back() is how many were skipped before it.
+  bool admit();
+  std::size_t held_back() const { return reported_held_back_; }
+
+ private:
+  std::chrono::steady_clock::duration interval_;
+  std::chrono::steady_clock::time_point last_{};
+  std::size_t held_back_ = 0;
+  std::size_t reported_held_back_ = 0;
+};
+
+// " (N more since the last warning)" when N > 0, else "": the tail of a throttled line.
+std::string held_back_note(std::size_t held_back);
 
 // Makes bytes from the network safe for a terminal: printable ASCII and valid UTF-8 text as they
 // are; \n \r \t \\ as C escapes; every other byte (controls, NUL, invalid UTF-8) as \xHH.

@@ -13,7 +13,8 @@ std::string count_of(std::uint64_t n, const char* singular, const char* plural) 
 std::string stats::summary() const {
   return "served " + count_of(connections_total, "connection", "connections") + ", " +
          count_of(bytes_in, "byte", "bytes") + " in, " + count_of(bytes_out, "byte", "bytes") +
-         " out";
+         " out" + (refused != 0 ? ", " + std::to_string(refused) + " refused" : "") +
+         (timed_out != 0 ? ", " + std::to_string(timed_out) + " timed out" : "");
 }
 
 }  // namespace echo

@@ -13,8 +13,11 @@ struct stats {
   std::size_t connections_active = 0;
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
+  std::uint64_t refused = 0;  // over --max-connections, --max-connections-per-ip, or no descriptor
+  std::uint64_t timed_out = 0;  // closed by --idle-timeout or --write-timeout
 
-  // "served 12 connections, 3456 bytes in, 3456 bytes out"
+  // "served 12 connections, 3456 bytes in, 3456 bytes out", then ", 2 refused, 1 timed out" when
+  // those are not zero.
   std::string summary() const;
 };
 

@@ -3,6 +3,10 @@
 #include "common/endpoint.hpp"
 #include "common/errors.hpp"
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <boost/asio/socket_base.hpp>
 
 namespace echo {
@@ -11,8 +15,24 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using boost::system::error_code;
 
-listener::listener(asio::io_context& context, const logger& log, accept_handler on_accept)
-    : acceptor_(context), retry_timer_(context), log_(log), on_accept_(std::move(on_accept)) {}
+namespace {
+
+int open_spare() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
+
+}  // namespace
+
+listener::listener(asio::io_context& context, const logger& log, stats& counters,
+                   accept_handler on_accept)
+    : acceptor_(context),
+      retry_timer_(context),
+      log_(log),
+      counters_(counters),
+      on_accept_(std::move(on_accept)),
+      spare_fd_(open_spare()) {}
+
+listener::~listener() {
+  if (spare_fd_ >= 0) ::close(spare_fd_);
+}
 
 std::optional<std::string> listener::open(const tcp::endpoint& endpoint) {
   const std::string where = format_endpoint(endpoint);
@@ -51,14 +71,23 @@ void listener::do_accept() {
 
 void listener::on_accept(const error_code& ec, tcp::socket socket) {
   if (!acceptor_.is_open()) return;  // closed for shutdown
-  if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
-      ec == asio::error::no_memory || ec == boost::system::errc::too_many_files_open_in_system) {
-    // Out of descriptors or memory: accepting again at once would fail again at once, so wait.
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_exhaustion_log_ >= std::chrono::seconds(1)) {
-      last_exhaustion_log_ = now;
-      log_.warning("cannot accept: " + lower_message(ec) + "; retrying");
+  const bool is_out_of_descriptors =
+      ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system;
+  if (is_out_of_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
+    const spare_outcome outcome =
+        is_out_of_descriptors ? refuse_with_spare_descriptor() : spare_outcome::no_spare;
+    if (outcome != spare_outcome::nobody_waiting && exhaustion_log_.admit()) {
+      log_.warning("cannot accept: " + lower_message(ec) +
+                   (outcome == spare_outcome::refused ? "; refused a connection" : "; retrying") +
+                   held_back_note(exhaustion_log_.held_back()));
     }
+    // A client left in the backlog would wait for nothing, so it was answered at once; each
+    // refusal takes one client off the backlog, so this ends when the backlog is empty.
+    if (outcome == spare_outcome::refused) return do_accept();
+    // Linux reports EMFILE before it looks at the backlog: wait until a client is really there,
+    // rather than polling accept().
+    if (outcome == spare_outcome::nobody_waiting) return do_await_client();
+    // No spare, or out of memory: accepting again at once would fail again at once, so wait.
     retry_timer_.expires_after(accept_retry_delay);
     retry_timer_.async_wait([this](const error_code& wait_ec) {
       if (!wait_ec) do_accept();
@@ -74,6 +103,29 @@ void listener::on_accept(const error_code& ec, tcp::socket socket) {
     on_accept_(std::move(socket));
   }
   do_accept();
+}
+
+void listener::do_await_client() {
+  acceptor_.async_wait(tcp::acceptor::wait_read, [this](const error_code& ec) {
+    if (!ec) do_accept();
+  });
+}
+
+// Gives up the spare descriptor for a moment to accept the waiting client, tell it why, and
+// close it.
+listener::spare_outcome listener::refuse_with_spare_descriptor() {
+  if (spare_fd_ < 0) return spare_outcome::no_spare;
+  ::close(spare_fd_);
+  const int client = ::accept4(acceptor_.native_handle(), nullptr, nullptr, SOCK_CLOEXEC);
+  if (client >= 0) {
+    // Best effort: the socket buffer of a new connection always has room for one short line.
+    [[maybe_unused]] const auto sent =
+        ::send(client, refusal.data(), refusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::close(client);
+    ++counters_.refused;
+  }
+  spare_fd_ = open_spare();
+  return client >= 0 ? spare_outcome::refused : spare_outcome::nobody_waiting;
 }
 
 }  // namespace echo

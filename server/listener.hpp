@@ -1,9 +1,11 @@
 #pragma once
 // The listening socket and its accept loop. Created and owned by the server; hands each accepted
 // socket (TCP_NODELAY already set) to the on_accept callback. The loop never stops by itself and
-// never spins: when the process is out of descriptors it logs and retries after a short timer.
+// never spins. Out of descriptors, it still answers each waiting client at once with a refusal,
+// using a descriptor kept spare for that; without one it logs and retries after a short timer.
 
 #include "common/log.hpp"
+#include "common/stats.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -13,6 +15,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace echo {
 
@@ -22,7 +25,14 @@ class listener {
 
   static constexpr std::chrono::milliseconds accept_retry_delay{100};
 
-  listener(boost::asio::io_context& context, const logger& log, accept_handler on_accept);
+  // The line a client refused for lack of descriptors or slots reads before we close.
+  static constexpr std::string_view refusal = "error: too many connections, try again later\n";
+
+  listener(boost::asio::io_context& context, const logger& log, stats& counters,
+           accept_handler on_accept);
+  ~listener();
+  listener(const listener&) = delete;
+  listener& operator=(const listener&) = delete;
 
   // Opens, binds and listens. Returns the one-line reason on failure ("address ... already in
   // use").
@@ -36,12 +46,17 @@ class listener {
  private:
   void do_accept();
   void on_accept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket);
+  enum class spare_outcome { refused, nobody_waiting, no_spare };
+  spare_outcome refuse_with_spare_descriptor();
+  void do_await_client();
 
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;
   const logger& log_;
+  stats& counters_;
   accept_handler on_accept_;
-  std::chrono::steady_clock::time_point last_exhaustion_log_{};
+  int spare_fd_;
+  log_throttle exhaustion_log_{std::chrono::seconds(1)};
 };
 
 }  // namespace echo

@@ -2,6 +2,7 @@
 
 #include "common/errors.hpp"
 #include "common/log.hpp"
+#include "server/descriptor_limit.hpp"
 #include "server/server.hpp"
 #include "server/server_options.hpp"
 
@@ -16,6 +17,7 @@ int main(int argc, char* argv[]) {
   }
   auto& options = std::get<echo::server_options>(parsed);
   echo::logger log(options.verbosity);
+  echo::raise_descriptor_limit();
   try {
     echo::server server(std::move(options), log);
     return echo::to_int(server.run());

@@ -1,7 +1,9 @@
 #include "server/server.hpp"
 
 #include "common/endpoint.hpp"
+#include "server/descriptor_limit.hpp"
 
+#include <algorithm>
 #include <memory>
 
 namespace echo {
@@ -9,14 +11,40 @@ namespace echo {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
+namespace {
+
+std::size_t default_max_connections() {
+  const std::size_t descriptors = descriptor_limit();
+  const std::size_t usable =
+      descriptors > server::reserved_descriptors ? descriptors - server::reserved_descriptors : 0;
+  return std::max(usable, server::min_default_max_connections);
+}
+
+std::uint64_t ticks_of(std::chrono::seconds timeout) {
+  return static_cast<std::uint64_t>(timeout / server::sweep_interval);
+}
+
+}  // namespace
+
 server::server(server_options options, const logger& log)
     : options_(std::move(options)),
       log_(log),
-      session_context_{options_.reply, options_.message_wait, log_, stats_, registry_},
-      listener_(context_, log_, [this](asio::ip::tcp::socket s) { on_accept(std::move(s)); }),
+      max_connections_(options_.max_connections != 0 ? options_.max_connections
+                                                     : default_max_connections()),
+      session_context_{options_.reply,
+                       options_.message_wait,
+                       ticks_of(options_.idle_timeout),
+                       ticks_of(options_.write_timeout),
+                       now_tick_,
+                       log_,
+                       stats_,
+                       registry_},
+      listener_(context_, log_, stats_,
+                [this](asio::ip::tcp::socket s) { on_accept(std::move(s)); }),
       signals_(
           context_, [this] { stop(); }, [this] { close_everything(); }),
-      grace_timer_(context_) {
+      grace_timer_(context_),
+      sweep_timer_(context_) {
   registry_.on_empty([this] { finish_if_idle(); });
 }
 
@@ -24,11 +52,19 @@ std::optional<std::string> server::open() {
   if (auto failure = listener_.open({options_.address, options_.port})) return failure;
   is_open_ = true;
   listener_.start();
+  if (session_context_.idle_timeout_ticks != 0 || session_context_.write_timeout_ticks != 0) {
+    do_sweep();
+  }
   // Scripts that start us on port 0 read the real port from this line, so it is written after
   // listen() succeeded and whatever the log level.
   log_.always("listening on " + format_endpoint(local_endpoint()) + " (reply " +
               std::string(to_string(options_.reply.mode)) + (options_.reply.once ? ", once" : "") +
               ")");
+  log_.info("capacity: " + std::to_string(descriptor_limit()) + " descriptors, at most " +
+            std::to_string(max_connections_) + " connections" +
+            (options_.max_connections_per_ip != 0
+                 ? ", " + std::to_string(options_.max_connections_per_ip) + " per address"
+                 : std::string()));
   return std::nullopt;
 }
 
@@ -72,11 +108,50 @@ void server::close_everything() {
 void server::finish_if_idle() {
   if (!is_stopping_ || !registry_.is_empty()) return;
   grace_timer_.cancel();
+  sweep_timer_.cancel();
   signals_.cancel();
 }
 
+// One timer for all sessions: a session's timeouts cost nothing per message but noting the tick.
+void server::do_sweep() {
+  sweep_timer_.expires_after(sweep_interval);
+  sweep_timer_.async_wait([this](const error_code& ec) {
+    // Also stop when shutdown finished while this wait was already queued.
+    if (ec || (is_stopping_ && registry_.is_empty())) return;
+    ++now_tick_;
+    registry_.check_timeouts(now_tick_);
+    do_sweep();
+  });
+}
+
 void server::on_accept(asio::ip::tcp::socket socket) {
+  error_code ec;
+  const asio::ip::tcp::endpoint peer = socket.remote_endpoint(ec);
+  if (ec) return;  // gone already
+  if (registry_.size() >= max_connections_) {
+    return refuse(socket, format_endpoint(peer),
+                  std::to_string(registry_.size()) + " connections open (--max-connections)");
+  }
+  const std::size_t per_ip = options_.max_connections_per_ip;
+  if (per_ip != 0 && registry_.count_from(peer.address()) >= per_ip) {
+    return refuse(socket, format_endpoint(peer),
+                  std::to_string(per_ip) + " connections open from it (--max-connections-per-ip)");
+  }
   std::make_shared<session>(std::move(socket), session_context_)->start();
+}
+
+// Accepting and closing at once, rather than not accepting, tells the client now instead of
+// leaving it in the backlog; the one line says why.
+void server::refuse(asio::ip::tcp::socket& socket, const std::string& peer, std::string_view why) {
+  ++stats_.refused;
+  error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.send(asio::buffer(listener::refusal), 0, ignored);
+  socket.close(ignored);
+  if (refusal_log_.admit()) {
+    log_.warning("refused " + peer + ": " + std::string(why) +
+                 held_back_note(refusal_log_.held_back()));
+  }
 }
 
 }  // namespace echo

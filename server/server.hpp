@@ -26,6 +26,12 @@ class server {
  public:
   // How long sessions may finish their pending writes after the first stop signal.
   static constexpr std::chrono::seconds shutdown_grace{2};
+  // How often the timeout sweep runs: the resolution of --idle-timeout and --write-timeout.
+  static constexpr std::chrono::seconds sweep_interval{1};
+  // Descriptors kept back from the default --max-connections for the listener, the log, the
+  // spare descriptor and the like.
+  static constexpr std::size_t reserved_descriptors = 32;
+  static constexpr std::size_t min_default_max_connections = 1000;
 
   server(server_options options, const logger& log);
 
@@ -42,6 +48,8 @@ class server {
 
  private:
   void on_accept(boost::asio::ip::tcp::socket socket);
+  void refuse(boost::asio::ip::tcp::socket& socket, const std::string& peer, std::string_view why);
+  void do_sweep();
   void close_everything();
   void finish_if_idle();
 
@@ -51,11 +59,15 @@ class server {
   const logger& log_;
   stats stats_;
   session_registry registry_;
+  std::uint64_t now_tick_ = 0;  // sweeps so far: the coarse clock of the timeouts
+  std::size_t max_connections_;
   session_context session_context_;
+  log_throttle refusal_log_{std::chrono::seconds(1)};
   boost::asio::io_context context_{1};
   listener listener_;
   stop_signals signals_;
   boost::asio::steady_timer grace_timer_;
+  boost::asio::steady_timer sweep_timer_;
   bool is_open_ = false;
   bool is_stopping_ = false;
 };

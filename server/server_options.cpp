@@ -50,6 +50,16 @@ std::chrono::milliseconds message_wait_from(const std::string& text) {
   return std::chrono::milliseconds(std::stoul(text));
 }
 
+// A whole number from 0 to `most`, for counts and seconds.
+std::size_t count_from(const std::string& flag, const std::string& text, std::size_t most,
+                       const char* unit) {
+  if (!is_all_digits(text) || text.size() > 9 || std::stoull(text) > most) {
+    throw usage_error("invalid --" + flag + " '" + text + "': expected " + unit + " from 0 to " +
+                      std::to_string(most));
+  }
+  return static_cast<std::size_t>(std::stoull(text));
+}
+
 std::size_t max_line_from(const std::string& text) {
   if (!is_all_digits(text) || text.size() > 12 || std::stoull(text) == 0) {
     throw usage_error("invalid --max-line '" + text + "': expected a number of bytes, at least 1");
@@ -84,6 +94,16 @@ server_options parse(int argc, const char* const argv[], const po::options_descr
   options.reply.once = vm.count("once") != 0;
   options.reply.max_line = max_line_from(vm["max-line"].as<std::string>());
   options.message_wait = message_wait_from(vm["message-wait"].as<std::string>());
+  constexpr std::size_t a_day = 86400;
+  constexpr std::size_t a_lot = 10'000'000;
+  options.max_connections =
+      count_from("max-connections", vm["max-connections"].as<std::string>(), a_lot, "a number");
+  options.max_connections_per_ip = count_from(
+      "max-connections-per-ip", vm["max-connections-per-ip"].as<std::string>(), a_lot, "a number");
+  options.idle_timeout = std::chrono::seconds(
+      count_from("idle-timeout", vm["idle-timeout"].as<std::string>(), a_day, "seconds"));
+  options.write_timeout = std::chrono::seconds(
+      count_from("write-timeout", vm["write-timeout"].as<std::string>(), a_day, "seconds"));
 
   const bool verbose = vm.count("verbose") != 0;
   const bool quiet = vm.count("quiet") != 0;
@@ -115,6 +135,15 @@ std::variant<server_options, early_exit> parse_server_options(int argc, const ch
        "longest line in line modes; past it the client gets an error line and is disconnected")
       ("message-wait", po::value<std::string>()->default_value("50")->value_name("MS"),
        "in line modes, answer data without a newline once the client has been quiet this long")
+      ("max-connections", po::value<std::string>()->default_value("0")->value_name("N"),
+       "open connections at most; past it new ones are closed at once (0: the descriptor limit "
+       "less a reserve, at least 1000)")
+      ("max-connections-per-ip", po::value<std::string>()->default_value("0")->value_name("N"),
+       "open connections from one address at most (0: no limit)")
+      ("idle-timeout", po::value<std::string>()->default_value("300")->value_name("SECONDS"),
+       "close a connection with no traffic for this long (0: never)")
+      ("write-timeout", po::value<std::string>()->default_value("30")->value_name("SECONDS"),
+       "close a connection that has not taken a pending reply for this long (0: never)")
       ("verbose,v", "also log each message received")
       ("quiet,q", "log only warnings and errors (the listening line still shows)")
       ("help,h", "show this help and exit")

@@ -24,6 +24,10 @@ struct server_options {
   // whole message. Waiting for a pause, not just for an empty receive queue, keeps a long line
   // that arrives in several segments from being answered in pieces.
   std::chrono::milliseconds message_wait{50};
+  std::size_t max_connections = 0;         // 0: derived from the descriptor limit at start
+  std::size_t max_connections_per_ip = 0;  // 0: no limit per address
+  std::chrono::seconds idle_timeout{300};  // 0: never
+  std::chrono::seconds write_timeout{30};  // 0: never
   log_level verbosity = log_level::info;
 };
 

@@ -18,10 +18,10 @@ namespace {
 
 constexpr std::size_t logged_message_max = 200;
 
-std::string peer_of(const asio::ip::tcp::socket& socket) {
+asio::ip::tcp::endpoint endpoint_of(const asio::ip::tcp::socket& socket) {
   error_code ec;
   const auto endpoint = socket.remote_endpoint(ec);
-  return ec ? std::string("unknown peer") : format_endpoint(endpoint);
+  return ec ? asio::ip::tcp::endpoint() : endpoint;
 }
 
 std::string format_seconds(std::chrono::steady_clock::duration d) {
@@ -40,7 +40,9 @@ session::session(asio::ip::tcp::socket socket, const session_context& context)
               context.log.is_enabled(log_level::debug)
                   ? reply_policy::message_observer([this](std::string_view m) { log_message(m); })
                   : reply_policy::message_observer()),
-      peer_(peer_of(socket_)),
+      peer_address_(endpoint_of(socket_).address()),
+      peer_(format_endpoint(endpoint_of(socket_))),
+      last_activity_tick_(context.now_tick),
       started_(std::chrono::steady_clock::now()) {}
 
 session::~session() {
@@ -52,11 +54,11 @@ session::~session() {
                     format_seconds(std::chrono::steady_clock::now() - started_) + ": " +
                     std::to_string(bytes_in_) + " bytes in, " + std::to_string(bytes_out_) +
                     " bytes out (" + close_reason_ + ")");
-  context_.registry.remove(this);
+  context_.registry.remove(this, peer_address_);
 }
 
 void session::start() {
-  context_.registry.add(this);
+  context_.registry.add(this, peer_address_);
   ++context_.counters.connections_total;
   ++context_.counters.connections_active;
   context_.log.info("connection from " + peer_ + " (" +
@@ -78,6 +80,18 @@ void session::close(std::string_view reason) {
   error_code ignored;
   socket_.close(ignored);  // cancels the pending read or write: their handlers see is_closed_
   timer_.cancel();
+}
+
+void session::check_timeouts(std::uint64_t now) {
+  if (is_closed_) return;
+  // While a write is pending, the last activity is when it started: the client has taken nothing
+  // of it since.
+  const std::uint64_t limit =
+      is_writing_ ? context_.write_timeout_ticks : context_.idle_timeout_ticks;
+  // Strictly more than `limit` ticks: a tick may come just after the activity it follows.
+  if (limit == 0 || now - last_activity_tick_ <= limit) return;
+  ++context_.counters.timed_out;
+  close(is_writing_ ? "write timeout" : "idle timeout");
 }
 
 void session::do_read() {
@@ -103,6 +117,7 @@ void session::on_read(const error_code& ec, std::size_t n) {
     return;
   }
   bytes_in_ += n;
+  last_activity_tick_ = context_.now_tick;
   const std::string_view reply = policy_.feed(std::string_view(buffer_.data(), n));
   reply.empty() ? do_next() : do_write(reply);
 }
@@ -141,6 +156,7 @@ void session::on_pause(const error_code& ec) {
 
 void session::do_write(std::string_view bytes) {
   is_writing_ = true;
+  last_activity_tick_ = context_.now_tick;
   asio::async_write(
       socket_, asio::buffer(bytes.data(), bytes.size()),
       [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_write(ec, n); });
@@ -149,6 +165,7 @@ void session::do_write(std::string_view bytes) {
 void session::on_write(const error_code& ec, std::size_t n) {
   is_writing_ = false;
   bytes_out_ += n;
+  last_activity_tick_ = context_.now_tick;
   if (is_closed_) return;
   if (ec) {
     if (!is_normal_ending(ec)) context_.log.warning("write to " + peer_ + ": " + lower_message(ec));

@@ -30,6 +30,12 @@ class session_registry;
 struct session_context {
   const reply_config& reply;
   std::chrono::milliseconds message_wait;  // see server_options::message_wait
+  // Timeouts in sweep ticks (one a second; 0: never), and the tick count now. A session notes the
+  // tick of its last activity, which costs a load and a store per message; the server's sweep
+  // compares (see session_registry::check_timeouts).
+  std::uint64_t idle_timeout_ticks;
+  std::uint64_t write_timeout_ticks;
+  const std::uint64_t& now_tick;
   const logger& log;
   stats& counters;
   session_registry& registry;
@@ -52,6 +58,8 @@ class session : public std::enable_shared_from_this<session> {
   void stop();
   // Closes now. Idempotent: the first reason is the one logged.
   void close(std::string_view reason);
+  // Closes the session when it has been idle, or stuck on a write, for too long.
+  void check_timeouts(std::uint64_t now);
 
  private:
   void do_next();
@@ -71,7 +79,9 @@ class session : public std::enable_shared_from_this<session> {
   boost::asio::steady_timer timer_;
   const session_context& context_;
   reply_policy policy_;
+  boost::asio::ip::address peer_address_;
   std::string peer_;
+  std::uint64_t last_activity_tick_;
   std::chrono::steady_clock::time_point started_;
   std::uint64_t bytes_in_ = 0;
   std::uint64_t bytes_out_ = 0;

@@ -6,13 +6,30 @@
 
 namespace echo {
 
-void session_registry::remove(session* s) {
+void session_registry::add(session* s, const boost::asio::ip::address& peer) {
+  sessions_.insert(s);
+  ++per_address_[peer.to_string()];
+}
+
+void session_registry::remove(session* s, const boost::asio::ip::address& peer) {
   sessions_.erase(s);
+  const auto it = per_address_.find(peer.to_string());
+  if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
   if (sessions_.empty() && on_empty_) on_empty_();
 }
 
-// Both iterate over a copy: stopping a session never destroys it synchronously (its pending
+std::size_t session_registry::count_from(const boost::asio::ip::address& peer) const {
+  const auto it = per_address_.find(peer.to_string());
+  return it == per_address_.end() ? 0 : it->second;
+}
+
+// All three iterate over a copy: closing a session never destroys it synchronously (its pending
 // handlers still hold it), but a copy keeps that a non-issue.
+void session_registry::check_timeouts(std::uint64_t now) {
+  const std::vector<session*> all(sessions_.begin(), sessions_.end());
+  for (session* s : all) s->check_timeouts(now);
+}
+
 void session_registry::stop_all() {
   const std::vector<session*> all(sessions_.begin(), sessions_.end());
   for (session* s : all) s->stop();

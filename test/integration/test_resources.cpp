@@ -1,5 +1,7 @@
-// Out of file descriptors, the accept loop neither dies nor spins: it logs (at most once a
-// second), retries every 100 ms, and serves the waiting clients once descriptors are free again.
+// Out of file descriptors, the accept loop neither dies nor spins: a client it cannot take is
+// accepted on a descriptor kept spare, told "error: too many connections", and closed at once
+// (rather than left waiting in the backlog); the server then waits for the next client without
+// polling, and serves new clients as soon as descriptors are free again.
 
 #include "support/child.hpp"
 #include "support/conversation.hpp"
@@ -15,7 +17,7 @@
 
 using namespace echo::test;
 
-TEST_CASE("resources: out of descriptors the server waits and then serves everyone",
+TEST_CASE("resources: out of descriptors the server refuses at once, idles, and recovers",
           "[integration][resources]") {
 #ifdef ECHO_TEST_SANITIZED
   // UBSan's vptr check reads memory through a pipe() it opens on the spot; in a process out of
@@ -27,9 +29,9 @@ TEST_CASE("resources: out of descriptors the server waits and then serves everyo
     WARN("skipped: prlimit (util-linux) is not installed");
     return;
   }
-  // About 9 descriptors are taken before the first client (stdio, epoll, timers, signal pipe,
-  // acceptor), which leaves room for a handful of clients at a time.
-  running_server server({"--reply", "prefix"}, {"prlimit", "--nofile=16", "--"});
+  // Most of the 20 descriptors are taken before the first client (stdio, epoll, timers, signal
+  // pipe, acceptor, the spare), which leaves room for a few clients.
+  running_server server({"--reply", "prefix"}, {"prlimit", "--nofile=20", "--"});
   constexpr std::size_t client_count = 24;
   std::vector<std::unique_ptr<conversation>> clients;
   std::vector<conversation*> talks;
@@ -38,29 +40,51 @@ TEST_CASE("resources: out of descriptors the server waits and then serves everyo
         std::make_unique<conversation>(tcp_client::connect(server.host(), server.port())));
     talks.push_back(clients.back().get());
   }
-  // Idle clients hold their descriptors, so the server must run out while accepting them.
-  REQUIRE(server.wait_for_log("cannot accept: too many open files; retrying"));
-  const auto ran_out = clock::now();
+  REQUIRE(server.wait_for_log("cannot accept: too many open files; refused a connection"));
 
+  // Everyone who was not taken hears why and is closed; the ones taken stay open and idle.
+  const std::string refusal = "error: too many connections, try again later\n";
+  const auto is_refused = [&](const conversation& c) {
+    return c.is_eof() && c.received() == refusal;
+  };
+  std::size_t refused = 0;
+  CHECK(drive(talks, deadline::in(std::chrono::seconds(10)), [&] {
+    refused = 0;
+    for (const auto& c : clients) refused += is_refused(*c) ? 1 : 0;
+    return refused < client_count && server.log().find("refused") != std::string::npos &&
+           count_occurrences(server.log(), "connection from") + refused == client_count;
+  }));
+  INFO("server log:\n" << server.log());
+  CHECK(refused > 0);
+  const std::size_t served = client_count - refused;
+  CHECK(served >= 1);
+
+  // Still out of descriptors, with nobody waiting: the server must sleep, not poll accept().
+  const std::uint64_t cpu_before = cpu_ticks(server.proc().pid());
+  const auto window = deadline::in(std::chrono::seconds(1));
+  while (!window.is_expired()) drive(talks, window, [] { return false; });
+  const std::uint64_t cpu_after = cpu_ticks(server.proc().pid());
+  CHECK(cpu_after - cpu_before <= 5);  // clock ticks (1/100 s): at most 5% of one core
+
+  // The clients it took are served in full; once they leave, new clients are served again.
   for (std::size_t i = 0; i < client_count; ++i) {
+    if (is_refused(*clients[i])) continue;
     clients[i]->send("client " + std::to_string(i) + "\n");
     clients[i]->half_close_when_sent();
   }
-  CHECK(drive(talks, deadline::in(std::chrono::seconds(30)), [&] {
+  CHECK(drive(talks, deadline::in(std::chrono::seconds(10)), [&] {
     for (const auto& c : clients) {
       if (!c->is_finished()) return false;
     }
     return true;
   }));
-  INFO("server log:\n" << server.log());
   for (std::size_t i = 0; i < client_count; ++i) {
-    INFO("client " << i << ": read error " << clients[i]->read_error());
+    if (is_refused(*clients[i])) continue;
     CHECK(clients[i]->received() == "Echo: client " + std::to_string(i) + "\n");
-    CHECK(clients[i]->is_eof());
   }
-  // Rate-limited: one line per started second of trouble, not one per retry.
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(clock::now() - ran_out);
-  CHECK(count_occurrences(server.log(), "cannot accept") <=
-        static_cast<std::size_t>(seconds.count()) + 2);
-  CHECK(server.wait_for_log_count("closed ", client_count));
+  CHECK(server.wait_for_log_count("closed ", served));
+  tcp_client again = tcp_client::connect(server.host(), server.port());
+  again.send_all("again\n");
+  again.shutdown_send();
+  CHECK(again.read_until_eof().data == "Echo: again\n");
 }

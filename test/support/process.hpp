@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -105,5 +106,16 @@ struct run_result {
 // until the program exits.
 run_result run_to_exit(const std::vector<std::string>& argv, std::string_view input = {},
                        deadline d = deadline::after_default());
+
+}  // namespace echo::test
+
+namespace echo::test {
+
+// The CPU time (user + system) a process has used so far, in clock ticks (usually 1/100 s), from
+// /proc/PID/stat; 0 when it cannot be read.
+std::uint64_t cpu_ticks(pid_t pid);
+
+// The resident set size of a process in bytes, from /proc/PID/status (VmRSS); 0 when unknown.
+std::uint64_t resident_bytes(pid_t pid);
 
 }  // namespace echo::test
