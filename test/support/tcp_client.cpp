@@ -36,6 +36,11 @@ bool wait_for(int fd, short events, deadline d) {
 }  // namespace
 
 tcp_client tcp_client::connect(const std::string& host, std::uint16_t port, deadline d) {
+  return connect_from({}, host, port, d);
+}
+
+tcp_client tcp_client::connect_from(const std::string& source, const std::string& host,
+                                    std::uint16_t port, deadline d) {
   const std::string where =
       (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
   addrinfo hints{};
@@ -52,6 +57,20 @@ tcp_client tcp_client::connect(const std::string& host, std::uint16_t port, dead
     throw socket_error("socket for " + where, error);
   }
   tcp_client client(fd);
+  if (!source.empty()) {
+    addrinfo* local = nullptr;
+    if (const int rc = ::getaddrinfo(source.c_str(), "0", &hints, &local)) {
+      ::freeaddrinfo(found);
+      throw std::runtime_error("bind to " + source + ": " + ::gai_strerror(rc));
+    }
+    const int bound = ::bind(fd, local->ai_addr, local->ai_addrlen);
+    const int bind_errno = errno;
+    ::freeaddrinfo(local);
+    if (bound != 0) {
+      ::freeaddrinfo(found);
+      throw socket_error("bind to " + source, bind_errno);
+    }
+  }
   const int rc = ::connect(fd, found->ai_addr, found->ai_addrlen);
   const int connect_errno = errno;
   ::freeaddrinfo(found);

@@ -25,6 +25,10 @@ class tcp_client {
   // Connects to an IPv4 or IPv6 literal. Throws std::runtime_error on failure or at the deadline.
   static tcp_client connect(const std::string& host, std::uint16_t port,
                             deadline d = deadline::after_default());
+  // The same, from the local address `source` (port chosen by the kernel): a client from
+  // 127.0.0.2 looks like another machine to a server that counts connections per address.
+  static tcp_client connect_from(const std::string& source, const std::string& host,
+                                 std::uint16_t port, deadline d = deadline::after_default());
 
   tcp_client(tcp_client&& other) noexcept;
   tcp_client& operator=(tcp_client&& other) noexcept;

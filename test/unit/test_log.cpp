@@ -7,10 +7,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <regex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -150,7 +152,7 @@ TEST_CASE("logger: each level's tag", "[log]") {
                        "error: e\n" + stamp + "warning: via log\\(\\)\n")));
 }
 
-TEST_CASE("logger: the threshold hides lower levels; always() ignores it", "[log]") {
+TEST_CASE("logger: the threshold hides lower levels, always() ignores it", "[log]") {
   SECTION("info threshold hides debug") {
     captured_fd fd;
     const echo::logger log(echo::log_level::info, fd.write_fd());
@@ -206,4 +208,62 @@ TEST_CASE("logger: text is written as given in one line", "[log]") {
   const std::string text = fd.read_all();
   REQUIRE(text.size() == std::string("2026-11-23T15:12:01.123Z info: ").size() + 10000 + 1);
   REQUIRE(text.compare(text.size() - 10001, 10001, long_text + "\n") == 0);
+}
+
+TEST_CASE("log_throttle: the first line passes, the next within the interval do not", "[log]") {
+  echo::log_throttle throttle(std::chrono::hours(1));
+  REQUIRE(throttle.admit());
+  REQUIRE(throttle.held_back() == 0);
+  for (int i = 0; i < 5; ++i) REQUIRE_FALSE(throttle.admit());
+  // Counted, but reported only with the next line let through.
+  REQUIRE(throttle.held_back() == 0);
+}
+
+TEST_CASE("log_throttle: after the interval the next line passes and counts what was held back",
+          "[log]") {
+  echo::log_throttle throttle(std::chrono::milliseconds(1));
+  REQUIRE(throttle.admit());
+  // Every refusal until the interval has passed is held back; the first admitted line says how
+  // many there were. Waiting on admit() itself is the condition: no fixed sleep.
+  std::size_t held = 0;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!throttle.admit()) {
+    ++held;
+    REQUIRE(std::chrono::steady_clock::now() < give_up);
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  REQUIRE(throttle.held_back() == held);
+  // And the count starts again from there.
+  std::size_t held_again = 0;
+  while (!throttle.admit()) {
+    ++held_again;
+    REQUIRE(std::chrono::steady_clock::now() < give_up);
+  }
+  REQUIRE(throttle.held_back() == held_again);
+}
+
+TEST_CASE("log_throttle: a count of held-back lines is exact when some were", "[log]") {
+  echo::log_throttle throttle(std::chrono::milliseconds(200));
+  const auto first = std::chrono::steady_clock::now();
+  REQUIRE(throttle.admit());
+  int refused = 0;
+  for (int i = 0; i < 3; ++i) refused += throttle.admit() ? 0 : 1;
+  // Three calls right after the first: all inside 200 ms unless this machine stalled that long.
+  if (std::chrono::steady_clock::now() - first < std::chrono::milliseconds(200)) {
+    REQUIRE(refused == 3);
+  }
+  const auto give_up = first + std::chrono::seconds(10);
+  while (!throttle.admit()) {
+    ++refused;
+    REQUIRE(std::chrono::steady_clock::now() < give_up);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  REQUIRE(throttle.held_back() == static_cast<std::size_t>(refused));
+  REQUIRE(std::chrono::steady_clock::now() - first >= std::chrono::milliseconds(200));
+}
+
+TEST_CASE("held_back_note: nothing for zero, a count otherwise", "[log]") {
+  REQUIRE(echo::held_back_note(0).empty());
+  REQUIRE(echo::held_back_note(1) == " (1 more since the last warning)");
+  REQUIRE(echo::held_back_note(41) == " (41 more since the last warning)");
 }

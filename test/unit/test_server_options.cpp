@@ -284,3 +284,99 @@ TEST_CASE("server_options: an empty positional PORT or HOST is an error", "[serv
     CHECK(std::holds_alternative<early_exit>(result));
   }
 }
+
+TEST_CASE("server_options: limits and timeouts, defaults and values", "[server_options]") {
+  using std::chrono::seconds;
+  const server_options defaults = options_from({});
+  REQUIRE(defaults.max_connections == 0);  // derived from the descriptor limit at start
+  REQUIRE(defaults.max_connections_per_ip == 0);
+  REQUIRE(defaults.idle_timeout == seconds(300));
+  REQUIRE(defaults.write_timeout == seconds(30));
+
+  const server_options o = options_from({"--max-connections", "5", "--max-connections-per-ip=2",
+                                         "--idle-timeout", "1", "--write-timeout", "0"});
+  REQUIRE(o.max_connections == 5);
+  REQUIRE(o.max_connections_per_ip == 2);
+  REQUIRE(o.idle_timeout == seconds(1));
+  REQUIRE(o.write_timeout == seconds(0));
+
+  // The ends of each range.
+  REQUIRE(options_from({"--max-connections", "10000000"}).max_connections == 10000000);
+  REQUIRE(options_from({"--max-connections", "0"}).max_connections == 0);
+  REQUIRE(options_from({"--max-connections-per-ip", "10000000"}).max_connections_per_ip ==
+          10000000);
+  REQUIRE(options_from({"--idle-timeout", "86400"}).idle_timeout == seconds(86400));
+  REQUIRE(options_from({"--idle-timeout", "0"}).idle_timeout == seconds(0));
+  REQUIRE(options_from({"--write-timeout", "86400"}).write_timeout == seconds(86400));
+  REQUIRE(options_from({"--write-timeout", "007"}).write_timeout == seconds(7));
+}
+
+TEST_CASE("server_options: limit and timeout usage errors have exact one-line wording",
+          "[server_options]") {
+  struct error_case {
+    arg_list args;
+    std::string text;
+  };
+  const auto count_error = [](const std::string& flag, const std::string& value) {
+    return usage_line("invalid --" + flag + " '" + value +
+                      "': expected a number from 0 to 10000000");
+  };
+  const auto seconds_error = [](const std::string& flag, const std::string& value) {
+    return usage_line("invalid --" + flag + " '" + value + "': expected seconds from 0 to 86400");
+  };
+  const std::vector<error_case> cases = {
+      {{"--max-connections", "x"}, count_error("max-connections", "x")},
+      {{"--max-connections", "10000001"}, count_error("max-connections", "10000001")},
+      {{"--max-connections", "-1"}, count_error("max-connections", "-1")},
+      {{"--max-connections", ""}, count_error("max-connections", "")},
+      {{"--max-connections", "1e3"}, count_error("max-connections", "1e3")},
+      {{"--max-connections", "99999999999999999999"},
+       count_error("max-connections", "99999999999999999999")},
+      {{"--max-connections-per-ip", "two"}, count_error("max-connections-per-ip", "two")},
+      {{"--max-connections-per-ip", "10000001"}, count_error("max-connections-per-ip", "10000001")},
+      {{"--max-connections-per-ip", " 2"}, count_error("max-connections-per-ip", " 2")},
+      {{"--idle-timeout", "x"}, seconds_error("idle-timeout", "x")},
+      {{"--idle-timeout", "86401"}, seconds_error("idle-timeout", "86401")},
+      {{"--idle-timeout", "1.5"}, seconds_error("idle-timeout", "1.5")},
+      {{"--idle-timeout", "5s"}, seconds_error("idle-timeout", "5s")},
+      {{"--idle-timeout", "-1"}, seconds_error("idle-timeout", "-1")},
+      {{"--idle-timeout", ""}, seconds_error("idle-timeout", "")},
+      {{"--idle-timeout", "99999999999"}, seconds_error("idle-timeout", "99999999999")},
+      {{"--write-timeout", "x"}, seconds_error("write-timeout", "x")},
+      {{"--write-timeout", "86401"}, seconds_error("write-timeout", "86401")},
+      {{"--write-timeout", "+3"}, seconds_error("write-timeout", "+3")},
+  };
+  REQUIRE(std::get<early_exit>(parse({"--idle-timeout", "x"})).text ==
+          "echo-server: invalid --idle-timeout 'x': expected seconds from 0 to 86400 (try "
+          "'echo-server --help')\n");
+  for (const auto& c : cases) {
+    DYNAMIC_SECTION(command_line(c.args)) {
+      const early_exit e = exit_from(c.args);
+      REQUIRE(e.code == exit_code::usage);
+      REQUIRE(e.text == c.text);
+      REQUIRE(std::count(e.text.begin(), e.text.end(), '\n') == 1);
+    }
+  }
+}
+
+TEST_CASE("server_options: a missing limit or timeout value is a usage error", "[server_options]") {
+  for (const char* flag :
+       {"--max-connections", "--max-connections-per-ip", "--idle-timeout", "--write-timeout"}) {
+    INFO(flag);
+    const early_exit e = exit_from({flag});
+    REQUIRE(e.code == exit_code::usage);
+    REQUIRE_THAT(e.text, Catch::StartsWith("echo-server: ") &&
+                             Catch::EndsWith(" (try 'echo-server --help')\n"));
+    REQUIRE(std::count(e.text.begin(), e.text.end(), '\n') == 1);
+  }
+}
+
+TEST_CASE("server_options: --help lists the limits and timeouts with their defaults",
+          "[server_options]") {
+  const early_exit e = exit_from({"--help"});
+  REQUIRE(e.code == exit_code::ok);
+  REQUIRE_THAT(e.text, Catch::Contains("--max-connections N (=0)") &&
+                           Catch::Contains("--max-connections-per-ip N (=0)") &&
+                           Catch::Contains("--idle-timeout SECONDS (=300)") &&
+                           Catch::Contains("--write-timeout SECONDS (=30)"));
+}

@@ -48,3 +48,30 @@ TEST_CASE("stats: summary says '1 byte' for a single byte", "[stats]") {
   s.bytes_out = 1;
   REQUIRE(s.summary() == "served 1 connection, 1 byte in, 1 byte out");
 }
+
+TEST_CASE("stats: summary adds refused and timed out connections when there are any", "[stats]") {
+  struct summary_case {
+    std::uint64_t refused;
+    std::uint64_t timed_out;
+    std::string tail;
+  };
+  const std::vector<summary_case> cases = {
+      {0, 0, ""},
+      {7, 0, ", 7 refused"},
+      {0, 5, ", 5 timed out"},
+      {7, 5, ", 7 refused, 5 timed out"},
+      {1, 1, ", 1 refused, 1 timed out"},
+  };
+  for (const auto& c : cases) {
+    echo::stats s;
+    s.connections_total = 6;
+    s.bytes_in = 6;
+    s.bytes_out = 12;
+    s.refused = c.refused;
+    s.timed_out = c.timed_out;
+    REQUIRE(s.summary() == "served 6 connections, 6 bytes in, 12 bytes out" + c.tail);
+  }
+  const echo::stats fresh;
+  REQUIRE(fresh.refused == 0);
+  REQUIRE(fresh.timed_out == 0);
+}
