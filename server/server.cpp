@@ -20,6 +20,10 @@ std::size_t default_max_connections() {
   return std::max(usable, server::min_default_max_connections);
 }
 
+std::string connections_open(std::size_t n) {
+  return std::to_string(n) + (n == 1 ? " connection open" : " connections open");
+}
+
 std::uint64_t ticks_of(std::chrono::seconds timeout) {
   return static_cast<std::uint64_t>(timeout / server::sweep_interval);
 }
@@ -130,12 +134,12 @@ void server::on_accept(asio::ip::tcp::socket socket) {
   if (ec) return;  // gone already
   if (registry_.size() >= max_connections_) {
     return refuse(socket, format_endpoint(peer),
-                  std::to_string(registry_.size()) + " connections open (--max-connections)");
+                  connections_open(registry_.size()) + " (--max-connections)");
   }
   const std::size_t per_ip = options_.max_connections_per_ip;
   if (per_ip != 0 && registry_.count_from(peer.address()) >= per_ip) {
     return refuse(socket, format_endpoint(peer),
-                  std::to_string(per_ip) + " connections open from it (--max-connections-per-ip)");
+                  connections_open(per_ip) + " from it (--max-connections-per-ip)");
   }
   std::make_shared<session>(std::move(socket), session_context_)->start();
 }

@@ -54,7 +54,7 @@ std::string all_byte_values() {
 
 }  // namespace
 
-TEST_CASE("reply_mode: parse and to_string round-trip; anything else is rejected",
+TEST_CASE("reply_mode: parse and to_string round-trip, anything else is rejected",
           "[reply_policy]") {
   for (const auto mode : {reply_mode::echo, reply_mode::prefix, reply_mode::ack}) {
     const auto name = echo::to_string(mode);
