@@ -20,6 +20,7 @@ Talks to an echo server (127.0.0.1:8888 unless told otherwise). The mode follows
 and from stdin:
   -m TEXT ...   send each message as a line, print each reply line, exit
   --test        check that the server echoes correctly, case by case
+  --bench       load the server, report messages/s, MB/s and latency percentiles
   stdin a pipe or a file: stdin to the server, the server to stdout, byte for byte
   stdin a terminal: interactive, with a prompt
 
@@ -32,6 +33,7 @@ Examples:
   printf 'Hello' | echo-client                 pipe mode, like nc -N
   echo-client < big.bin > back.bin             a file through the server and back
   echo-client --test                           check the server on 127.0.0.1:8888
+  echo-client --bench --connections 100        100 connections x 64 B, closed loop, 10 s
 
 Exit codes: 0 success; 1 a --test case failed or the server hung up before replying;
 2 bad flag or value; 3 connection refused; 4 host not found; 5 timed out; 6 connection reset.
@@ -50,6 +52,50 @@ std::chrono::milliseconds timeout_from(const std::string& text) {
                       "': expected a number of seconds above 0 (at most 86400)");
   }
   return std::chrono::milliseconds(static_cast<long long>(std::ceil(seconds * 1000)));
+}
+
+std::chrono::milliseconds seconds_from(const std::string& flag, const std::string& text,
+                                       bool may_be_zero) {
+  double seconds = -1;
+  std::size_t used = 0;
+  try {
+    seconds = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || !std::isfinite(seconds) || seconds < 0 ||
+      (!may_be_zero && seconds == 0) || seconds > 86400) {
+    throw usage_error("invalid --" + flag + " '" + text + "': expected seconds, " +
+                      (may_be_zero ? "0" : "above 0") + " to 86400");
+  }
+  return std::chrono::milliseconds(static_cast<long long>(std::llround(seconds * 1000)));
+}
+
+std::size_t whole_from(const std::string& flag, const std::string& text, std::size_t least,
+                       std::size_t most) {
+  if (!is_all_digits(text) || text.size() > 9 || std::stoull(text) < least ||
+      std::stoull(text) > most) {
+    throw usage_error("invalid --" + flag + " '" + text + "': expected a number from " +
+                      std::to_string(least) + " to " + std::to_string(most));
+  }
+  return static_cast<std::size_t>(std::stoull(text));
+}
+
+bench_options bench_from(const po::variables_map& vm) {
+  bench_options bench;
+  bench.connections = whole_from("connections", vm["connections"].as<std::string>(), 1, 100'000);
+  bench.size = whole_from("size", vm["size"].as<std::string>(), 1, 16 * 1024 * 1024);
+  bench.depth = whole_from("depth", vm["depth"].as<std::string>(), 1, 1024);
+  bench.duration = seconds_from("duration", vm["duration"].as<std::string>(), false);
+  bench.warmup = seconds_from("warmup", vm["warmup"].as<std::string>(), true);
+  bench.rate =
+      static_cast<double>(whole_from("rate", vm["rate"].as<std::string>(), 0, 100'000'000));
+  bench.is_churn = vm.count("churn") != 0;
+  bench.is_json = vm.count("json") != 0;
+  if (bench.is_churn && bench.rate > 0) {
+    throw usage_error("--churn and --rate cannot be used together");
+  }
+  return bench;
 }
 
 client_options parse(int argc, const char* const argv[], const po::options_description& visible,
@@ -71,10 +117,23 @@ client_options parse(int argc, const char* const argv[], const po::options_descr
   if (vm.count("message")) options.messages = vm["message"].as<std::vector<std::string>>();
 
   const bool is_test = vm.count("test") != 0;
+  const bool is_bench = vm.count("bench") != 0;
   if (is_test && !options.messages.empty()) {
     throw usage_error("--message and --test cannot be used together");
   }
-  if (is_test) {
+  if (is_bench && (is_test || !options.messages.empty())) {
+    throw usage_error("--bench cannot be used with --message or --test");
+  }
+  for (const char* flag :
+       {"connections", "size", "depth", "duration", "warmup", "rate", "churn", "json"}) {
+    if (!is_bench && !vm[flag].defaulted() && vm.count(flag) != 0) {
+      throw usage_error("--" + std::string(flag) + " needs --bench");
+    }
+  }
+  options.bench = bench_from(vm);
+  if (is_bench) {
+    options.mode = client_mode::bench;
+  } else if (is_test) {
     options.mode = client_mode::self_test;
   } else if (!options.messages.empty()) {
     options.mode = client_mode::one_shot;
@@ -98,6 +157,22 @@ std::variant<client_options, early_exit> parse_client_options(int argc, const ch
       ("message,m", po::value<std::vector<std::string>>()->composing()->value_name("TEXT"),
        "send TEXT as a line and print the reply line; repeat for more messages")
       ("test", "run the automated echo check and report each case")
+      ("bench", "load the server and measure: messages/s, MB/s, latency percentiles")
+      ("connections", po::value<std::string>()->default_value("1")->value_name("N"),
+       "bench: connections at once")
+      ("size", po::value<std::string>()->default_value("64")->value_name("BYTES"),
+       "bench: bytes per message")
+      ("depth", po::value<std::string>()->default_value("1")->value_name("K"),
+       "bench: messages in flight per connection")
+      ("duration", po::value<std::string>()->default_value("10")->value_name("SECONDS"),
+       "bench: how long to measure")
+      ("warmup", po::value<std::string>()->default_value("1")->value_name("SECONDS"),
+       "bench: how long to run before measuring")
+      ("rate", po::value<std::string>()->default_value("0")->value_name("MSGS_PER_S"),
+       "bench: total messages/s sent on a fixed schedule, latency from the scheduled time "
+       "(0: closed loop)")
+      ("churn", "bench: each message on a new connection (connect, send, receive, close)")
+      ("json", "bench: print one JSON object instead of the report")
       ("timeout", po::value<std::string>()->default_value("10")->value_name("SECONDS"),
        "bound on connecting and on each wait for a reply")
       ("no-shutdown", "pipe mode: keep sending side open after stdin's end (no half-close)")

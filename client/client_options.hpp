@@ -17,6 +17,18 @@ enum class client_mode {
   pipe,         // stdin is not a terminal: stdin to the server, the server to stdout
   interactive,  // stdin is a terminal: a prompt, lines sent, replies printed as they arrive
   self_test,    // --test: check that the server echoes, case by case
+  bench,        // --bench: load the server and measure messages/s and latency
+};
+
+struct bench_options {
+  std::size_t connections = 1;
+  std::size_t size = 64;  // bytes per message
+  std::size_t depth = 1;  // messages in flight per connection (closed loop)
+  std::chrono::milliseconds duration{10'000};
+  std::chrono::milliseconds warmup{1'000};
+  double rate = 0;        // total messages/s on a fixed schedule; 0: closed loop
+  bool is_churn = false;  // each message on a new connection
+  bool is_json = false;
 };
 
 struct client_options {
@@ -27,6 +39,7 @@ struct client_options {
   std::chrono::milliseconds timeout{10'000};  // connecting, and each wait for a reply
   bool is_shutdown_after_input = true;        // pipe mode: half-close after stdin's EOF
   bool is_verbose = false;
+  bench_options bench;
 };
 
 // stdin_is_terminal picks between the interactive and pipe modes when neither -m nor --test is

@@ -1,5 +1,6 @@
 // echo-client: parse the command line, run the mode it picks, exit with its code.
 
+#include "client/bench.hpp"
 #include "client/client_options.hpp"
 #include "client/interactive.hpp"
 #include "client/one_shot.hpp"
@@ -26,6 +27,8 @@ echo::exit_code run(const echo::client_options& options, const echo::logger& log
       return echo::interactive(options, log).run();
     case echo::client_mode::self_test:
       return echo::self_test(options, log).run();
+    case echo::client_mode::bench:
+      return echo::bench(options, log).run();
   }
   return echo::exit_code::failure;
 }
