@@ -33,6 +33,7 @@ void latency_histogram::record(std::chrono::nanoseconds latency) {
 std::chrono::nanoseconds latency_histogram::percentile(double fraction) const {
   if (count_ == 0) return std::chrono::nanoseconds(0);
   const auto rank = static_cast<std::uint64_t>(std::ceil(fraction * static_cast<double>(count_)));
+  if (rank >= count_) return max();  // the slowest one is known exactly
   std::uint64_t seen = 0;
   for (std::size_t i = 0; i < buckets_.size(); ++i) {
     seen += buckets_[i];
