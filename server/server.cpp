@@ -40,6 +40,8 @@ server::server(server_options options, const logger& log)
                        ticks_of(options_.idle_timeout),
                        ticks_of(options_.write_timeout),
                        now_tick_,
+                       read_buffer_.data(),
+                       read_buffer_.size(),
                        log_,
                        stats_,
                        registry_},

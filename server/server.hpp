@@ -16,6 +16,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <array>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -61,6 +62,7 @@ class server {
   session_registry registry_;
   std::uint64_t now_tick_ = 0;  // sweeps so far: the coarse clock of the timeouts
   std::size_t max_connections_;
+  std::array<char, 64 * 1024> read_buffer_;  // shared by all sessions, see session_context
   session_context session_context_;
   log_throttle refusal_log_{std::chrono::seconds(1)};
   boost::asio::io_context context_{1};

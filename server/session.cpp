@@ -34,7 +34,6 @@ std::string format_seconds(std::chrono::steady_clock::duration d) {
 
 session::session(asio::ip::tcp::socket socket, const session_context& context)
     : socket_(std::move(socket)),
-      timer_(socket_.get_executor()),
       context_(context),
       policy_(context.reply,
               context.log.is_enabled(log_level::debug)
@@ -57,7 +56,15 @@ session::~session() {
   context_.registry.remove(this, peer_address_);
 }
 
+asio::steady_timer& session::timer() {
+  if (!timer_) timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
+  return *timer_;
+}
+
 void session::start() {
+  // Reads and writes are tried at once and must never block the reactor.
+  error_code ignored;
+  socket_.non_blocking(true, ignored);
   context_.registry.add(this, peer_address_);
   ++context_.counters.connections_total;
   ++context_.counters.connections_active;
@@ -79,7 +86,7 @@ void session::close(std::string_view reason) {
   close_reason_ = reason;
   error_code ignored;
   socket_.close(ignored);  // cancels the pending read or write: their handlers see is_closed_
-  timer_.cancel();
+  if (timer_) timer_->cancel();
 }
 
 void session::check_timeouts(std::uint64_t now) {
@@ -94,10 +101,22 @@ void session::check_timeouts(std::uint64_t now) {
   close(is_writing_ ? "write timeout" : "idle timeout");
 }
 
+// Waits for readability first and reads only then, into the reactor's shared buffer: an idle
+// connection holds no read buffer.
 void session::do_read() {
-  socket_.async_read_some(
-      asio::buffer(buffer_),
-      [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
+  socket_.async_wait(
+      asio::ip::tcp::socket::wait_read,
+      [self = shared_from_this()](const error_code& ec) { self->on_read_ready(ec); });
+}
+
+void session::on_read_ready(const error_code& ec) {
+  if (is_closed_) return;
+  if (ec) return on_read(ec, 0);
+  error_code read_ec;
+  const std::size_t n =
+      socket_.read_some(asio::buffer(context_.read_buffer, context_.read_buffer_size), read_ec);
+  if (read_ec == asio::error::would_block) return do_read();  // woken for nothing
+  on_read(read_ec, n);
 }
 
 void session::on_read(const error_code& ec, std::size_t n) {
@@ -118,7 +137,7 @@ void session::on_read(const error_code& ec, std::size_t n) {
   }
   bytes_in_ += n;
   last_activity_tick_ = context_.now_tick;
-  const std::string_view reply = policy_.feed(std::string_view(buffer_.data(), n));
+  const std::string_view reply = policy_.feed(std::string_view(context_.read_buffer, n));
   reply.empty() ? do_next() : do_write(reply);
 }
 
@@ -131,8 +150,8 @@ void session::do_next() { policy_.has_partial() ? do_await_rest() : do_read(); }
 // handler runs first clears is_awaiting_rest_, and the other then does nothing.
 void session::do_await_rest() {
   is_awaiting_rest_ = true;
-  timer_.expires_after(context_.message_wait);
-  timer_.async_wait([self = shared_from_this()](const error_code& ec) { self->on_pause(ec); });
+  timer().expires_after(context_.message_wait);
+  timer().async_wait([self = shared_from_this()](const error_code& ec) { self->on_pause(ec); });
   socket_.async_wait(asio::ip::tcp::socket::wait_read,
                      [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
 }
@@ -140,9 +159,9 @@ void session::do_await_rest() {
 void session::on_readable(const error_code& ec) {
   if (is_closed_ || !is_awaiting_rest_) return;
   is_awaiting_rest_ = false;
-  timer_.cancel();
+  timer().cancel();
   if (ec) return close(describe_ending(ec));
-  do_read();
+  on_read_ready(ec);
 }
 
 void session::on_pause(const error_code& ec) {
@@ -154,12 +173,26 @@ void session::on_pause(const error_code& ec) {
   reply.empty() ? do_read() : do_write(reply);
 }
 
+// `bytes` may live in the shared read buffer, which the next readable session reuses. So write
+// what the socket takes now; only a rest it did not take is copied into unsent_ and written when
+// the socket has room (this is the only per-session buffer, and a reply waiting on it is why
+// nothing more is read: backpressure).
 void session::do_write(std::string_view bytes) {
   is_writing_ = true;
   last_activity_tick_ = context_.now_tick;
-  asio::async_write(
-      socket_, asio::buffer(bytes.data(), bytes.size()),
-      [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_write(ec, n); });
+  error_code ec;
+  std::size_t n = socket_.write_some(asio::buffer(bytes.data(), bytes.size()), ec);
+  if (ec == asio::error::would_block) {
+    ec.clear();
+    n = 0;
+  }
+  if (ec || n == bytes.size()) return on_write(ec, n);
+  unsent_.assign(bytes.begin() + static_cast<std::ptrdiff_t>(n), bytes.end());
+  sent_at_once_ = n;
+  asio::async_write(socket_, asio::buffer(unsent_),
+                    [self = shared_from_this()](const error_code& write_ec, std::size_t written) {
+                      self->on_write(write_ec, self->sent_at_once_ + written);
+                    });
 }
 
 void session::on_write(const error_code& ec, std::size_t n) {
@@ -195,16 +228,17 @@ void session::finish(std::string_view reason) {
   error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   if (is_peer_done_) return close(reason);
-  timer_.expires_after(linger_timeout);
-  timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+  timer().expires_after(linger_timeout);
+  timer().async_wait([self = shared_from_this()](const error_code& ec) {
     if (!ec) self->close(self->close_reason_);
   });
   do_drain();
 }
 
+// Discarded bytes may land in the shared buffer: nobody keeps anything there across handlers.
 void session::do_drain() {
   socket_.async_read_some(
-      asio::buffer(buffer_),
+      asio::buffer(context_.read_buffer, context_.read_buffer_size),
       [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_drain(ec); });
 }
 

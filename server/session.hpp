@@ -16,11 +16,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <array>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace echo {
 
@@ -36,6 +36,10 @@ struct session_context {
   std::uint64_t idle_timeout_ticks;
   std::uint64_t write_timeout_ticks;
   const std::uint64_t& now_tick;
+  // The reactor's one read buffer. A session reads into it only once its socket is readable and
+  // keeps nothing in it across handlers, so idle sessions need no buffer of their own.
+  char* read_buffer;
+  std::size_t read_buffer_size;
   const logger& log;
   stats& counters;
   session_registry& registry;
@@ -43,7 +47,6 @@ struct session_context {
 
 class session : public std::enable_shared_from_this<session> {
  public:
-  static constexpr std::size_t read_buffer_size = 16 * 1024;
   // How long a closing session keeps reading (and discarding) so that its last reply is not
   // destroyed by a reset; see finish().
   static constexpr std::chrono::seconds linger_timeout{2};
@@ -64,6 +67,7 @@ class session : public std::enable_shared_from_this<session> {
  private:
   void do_next();
   void do_read();
+  void on_read_ready(const boost::system::error_code& ec);
   void on_read(const boost::system::error_code& ec, std::size_t n);
   void do_await_rest();
   void on_readable(const boost::system::error_code& ec);
@@ -74,9 +78,12 @@ class session : public std::enable_shared_from_this<session> {
   void do_drain();
   void on_drain(const boost::system::error_code& ec);
   void log_message(std::string_view message) const;
+  boost::asio::steady_timer& timer();
 
   boost::asio::ip::tcp::socket socket_;
-  boost::asio::steady_timer timer_;
+  // Made on first use (a pause in a line mode, a lingering close): most sessions never need one,
+  // and an idle session is smaller without it.
+  std::unique_ptr<boost::asio::steady_timer> timer_;
   const session_context& context_;
   reply_policy policy_;
   boost::asio::ip::address peer_address_;
@@ -91,7 +98,10 @@ class session : public std::enable_shared_from_this<session> {
   bool is_peer_done_ = false;  // the client sent EOF
   bool is_closed_ = false;
   std::string close_reason_;
-  std::array<char, read_buffer_size> buffer_;
+  // The part of a reply the socket did not take at once: the only buffer a session owns, and only
+  // once a write has had to wait.
+  std::vector<char> unsent_;
+  std::size_t sent_at_once_ = 0;
 };
 
 }  // namespace echo
