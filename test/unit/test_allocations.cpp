@@ -1,0 +1,112 @@
+// No heap allocation per echoed message in steady state: a global operator new that counts, an
+// in-process server (port 0) and a client on the server's own io_context, and 10,000 ping-pongs
+// after a warm-up. Its own executable, because it replaces the global operator new.
+
+#include "common/log.hpp"
+#include "server/server.hpp"
+#include "server/server_options.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdlib>
+#include <new>
+
+namespace {
+
+std::size_t allocations = 0;
+bool is_counting = false;
+
+}  // namespace
+
+void* operator new(std::size_t size) {
+  if (is_counting) ++allocations;
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) { return operator new(size); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+// Sends a 64-byte message, reads its echo, `remaining` times, then calls `done`.
+class ping_pong {
+ public:
+  ping_pong(asio::ip::tcp::socket& socket, std::size_t remaining, std::function<void()> done)
+      : socket_(socket), remaining_(remaining), done_(std::move(done)) {
+    out_.fill('x');
+  }
+
+  void start() {
+    if (remaining_ == 0) return done_();
+    --remaining_;
+    asio::async_write(socket_, asio::buffer(out_), [this](const error_code& ec, std::size_t) {
+      REQUIRE_FALSE(ec);
+      asio::async_read(socket_, asio::buffer(in_), [this](const error_code& read_ec, std::size_t) {
+        REQUIRE_FALSE(read_ec);
+        REQUIRE(in_ == out_);
+        ++echoed;
+        start();
+      });
+    });
+  }
+
+  std::size_t echoed = 0;
+
+ private:
+  asio::ip::tcp::socket& socket_;
+  std::size_t remaining_;
+  std::function<void()> done_;
+  std::array<char, 64> out_{};
+  std::array<char, 64> in_{};
+};
+
+}  // namespace
+
+TEST_CASE("allocations: none per echoed message in steady state", "[unit][allocations]") {
+  const echo::logger log(echo::log_level::error);
+  echo::server_options options;
+  options.address = asio::ip::make_address("127.0.0.1");
+  options.port = 0;
+  echo::server server(options, log);
+  REQUIRE_FALSE(server.open());
+
+  asio::ip::tcp::socket client(server.context());
+  client.connect(server.local_endpoint());
+  client.set_option(asio::ip::tcp::no_delay(true));
+
+  constexpr std::size_t warm_up = 1'000;
+  constexpr std::size_t measured = 10'000;
+  std::size_t counted = 0;
+  ping_pong measure(client, measured, [&] {
+    is_counting = false;
+    counted = allocations;
+    error_code ignored;
+    client.close(ignored);
+    server.stop();
+  });
+  ping_pong warm(client, warm_up, [&] {
+    allocations = 0;
+    is_counting = true;
+    measure.start();
+  });
+  warm.start();
+  server.context().run_for(std::chrono::seconds(30));
+  is_counting = false;
+
+  CHECK(warm.echoed == warm_up);
+  CHECK(measure.echoed == measured);
+  INFO(counted << " allocations in " << measured << " echoes (server and client together)");
+  CHECK(counted == 0);
+}
