@@ -34,13 +34,15 @@ listener::~listener() {
   if (spare_fd_ >= 0) ::close(spare_fd_);
 }
 
-std::optional<std::string> listener::open(const tcp::endpoint& endpoint) {
+std::optional<std::string> listener::open(const tcp::endpoint& endpoint, bool is_port_shared) {
   const std::string where = format_endpoint(endpoint);
   error_code ec;
   acceptor_.open(endpoint.protocol(), ec);
   // SO_REUSEADDR lets a restarted server bind while old connections sit in TIME_WAIT; it does
   // not let two servers share a port (that would need SO_REUSEPORT).
   if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+  if (!ec && is_port_shared) acceptor_.set_option(reuse_port(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {

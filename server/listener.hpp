@@ -36,7 +36,10 @@ class listener {
 
   // Opens, binds and listens. Returns the one-line reason on failure ("address ... already in
   // use").
-  std::optional<std::string> open(const boost::asio::ip::tcp::endpoint& endpoint);
+  // With is_port_shared, sets SO_REUSEPORT so that each worker's listener binds the same port and
+  // the kernel spreads new connections across them.
+  std::optional<std::string> open(const boost::asio::ip::tcp::endpoint& endpoint,
+                                  bool is_port_shared = false);
   // The bound address, with the real port when port 0 was asked for.
   boost::asio::ip::tcp::endpoint local_endpoint() const;
 

@@ -1,10 +1,10 @@
-// echo-server: parse the command line, run one reactor, exit with its code.
+// echo-server: parse the command line, run the reactor (or one per --workers), exit with its code.
 
 #include "common/errors.hpp"
 #include "common/log.hpp"
 #include "server/descriptor_limit.hpp"
-#include "server/server.hpp"
 #include "server/server_options.hpp"
+#include "server/workers.hpp"
 
 #include <exception>
 #include <iostream>
@@ -19,8 +19,7 @@ int main(int argc, char* argv[]) {
   echo::logger log(options.verbosity);
   echo::raise_descriptor_limit();
   try {
-    echo::server server(std::move(options), log);
-    return echo::to_int(server.run());
+    return echo::to_int(echo::run_workers(options, log));
   } catch (const std::exception& e) {
     log.error(std::string("fatal: ") + e.what());
     return echo::to_int(echo::exit_code::failure);

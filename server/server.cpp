@@ -11,14 +11,14 @@ namespace echo {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-namespace {
-
-std::size_t default_max_connections() {
+std::size_t server::default_max_connections() {
   const std::size_t descriptors = descriptor_limit();
   const std::size_t usable =
       descriptors > server::reserved_descriptors ? descriptors - server::reserved_descriptors : 0;
   return std::max(usable, server::min_default_max_connections);
 }
+
+namespace {
 
 std::string connections_open(std::size_t n) {
   return std::to_string(n) + (n == 1 ? " connection open" : " connections open");
@@ -55,7 +55,9 @@ server::server(server_options options, const logger& log)
 }
 
 std::optional<std::string> server::open() {
-  if (auto failure = listener_.open({options_.address, options_.port})) return failure;
+  if (auto failure = listener_.open({options_.address, options_.port}, options_.workers > 1)) {
+    return failure;
+  }
   is_open_ = true;
   listener_.start();
   if (session_context_.idle_timeout_ticks != 0 || session_context_.write_timeout_ticks != 0) {
@@ -63,8 +65,11 @@ std::optional<std::string> server::open() {
   }
   // Scripts that start us on port 0 read the real port from this line, so it is written after
   // listen() succeeded and whatever the log level.
+  // With workers, the first announces for all (run_workers opens it last).
+  if (options_.worker_index != 0) return std::nullopt;
   log_.always("listening on " + format_endpoint(local_endpoint()) + " (reply " +
               std::string(to_string(options_.reply.mode)) + (options_.reply.once ? ", once" : "") +
+              (options_.workers > 1 ? ", " + std::to_string(options_.workers) + " workers" : "") +
               ")");
   log_.info("capacity: " + std::to_string(descriptor_limit()) + " descriptors, at most " +
             std::to_string(max_connections_) + " connections" +
@@ -82,7 +87,7 @@ exit_code server::run() {
     }
   }
   context_.run();
-  log_.always("shut down: " + stats_.summary());
+  if (options_.workers == 1) log_.always("shut down: " + stats_.summary());
   return exit_code::ok;
 }
 

@@ -36,6 +36,9 @@ class server {
 
   server(server_options options, const logger& log);
 
+  // The descriptor limit less reserved_descriptors, and at least min_default_max_connections.
+  static std::size_t default_max_connections();
+
   // Binds and listens, then logs "listening on HOST:PORT". Returns the reason on failure.
   std::optional<std::string> open();
   // open() if not yet done, then serves until shut down. Returns the process exit code.

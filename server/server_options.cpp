@@ -102,6 +102,9 @@ server_options parse(int argc, const char* const argv[], const po::options_descr
       "max-connections-per-ip", vm["max-connections-per-ip"].as<std::string>(), a_lot, "a number");
   options.idle_timeout = std::chrono::seconds(
       count_from("idle-timeout", vm["idle-timeout"].as<std::string>(), a_day, "seconds"));
+  options.workers = count_from("workers", vm["workers"].as<std::string>(), 256, "a number");
+  if (options.workers == 0)
+    throw usage_error("invalid --workers '0': expected a number from 1 to 256");
   options.write_timeout = std::chrono::seconds(
       count_from("write-timeout", vm["write-timeout"].as<std::string>(), a_day, "seconds"));
 
@@ -144,6 +147,8 @@ std::variant<server_options, early_exit> parse_server_options(int argc, const ch
        "close a connection with no traffic for this long (0: never)")
       ("write-timeout", po::value<std::string>()->default_value("30")->value_name("SECONDS"),
        "close a connection that has not taken a pending reply for this long (0: never)")
+      ("workers", po::value<std::string>()->default_value("1")->value_name("N"),
+       "reactors, one thread each, sharing the port with SO_REUSEPORT")
       ("verbose,v", "also log each message received")
       ("quiet,q", "log only warnings and errors (the listening line still shows)")
       ("help,h", "show this help and exit")

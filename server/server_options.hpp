@@ -28,6 +28,8 @@ struct server_options {
   std::size_t max_connections_per_ip = 0;  // 0: no limit per address
   std::chrono::seconds idle_timeout{300};  // 0: never
   std::chrono::seconds write_timeout{30};  // 0: never
+  std::size_t workers = 1;                 // reactors, one thread each, sharing the port
+  std::size_t worker_index = 0;            // set by run_workers: which reactor this is
   log_level verbosity = log_level::info;
 };
 

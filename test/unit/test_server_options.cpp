@@ -380,3 +380,16 @@ TEST_CASE("server_options: --help lists the limits and timeouts with their defau
                            Catch::Contains("--idle-timeout SECONDS (=300)") &&
                            Catch::Contains("--write-timeout SECONDS (=30)"));
 }
+
+TEST_CASE("server_options: --workers", "[server_options]") {
+  CHECK(std::get<server_options>(parse({})).workers == 1);
+  CHECK(std::get<server_options>(parse({"--workers", "4"})).workers == 4);
+  for (const char* bad : {"0", "257", "x", "-1"}) {
+    INFO(bad);
+    const parse_result result = parse({"--workers", bad});
+    const auto* e = std::get_if<early_exit>(&result);
+    REQUIRE(e != nullptr);
+    CHECK(e->code == exit_code::usage);
+    CHECK(e->text.find("invalid --workers '" + std::string(bad) + "'") != std::string::npos);
+  }
+}

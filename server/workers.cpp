@@ -1,0 +1,52 @@
+#include "server/workers.hpp"
+
+#include "server/server.hpp"
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace echo {
+
+exit_code run_workers(const server_options& options, const logger& log) {
+  if (options.workers == 1) return server(options, log).run();
+
+  // The limit is the process's, so each worker gets its share.
+  const std::size_t total =
+      options.max_connections != 0 ? options.max_connections : server::default_max_connections();
+  std::vector<std::unique_ptr<server>> workers;
+  std::uint16_t port = options.port;
+  // Worker 0 announces "listening on" for all, so it opens last; the first to open learns the
+  // port when port 0 was asked for, and the others bind the same one.
+  for (std::size_t i = 1; i <= options.workers; ++i) {
+    server_options own = options;
+    own.worker_index = i % options.workers;
+    own.port = port;
+    own.max_connections = std::max<std::size_t>(1, total / options.workers);
+    workers.push_back(std::make_unique<server>(own, log));
+    if (auto failure = workers.back()->open()) {
+      log.error(*failure);
+      return exit_code::failure;
+    }
+    port = workers.back()->local_endpoint().port();
+  }
+
+  std::vector<std::thread> threads;
+  for (auto& w : workers) threads.emplace_back([&w] { w->run(); });
+  for (auto& t : threads) t.join();
+
+  stats total_stats;
+  for (const auto& w : workers) {
+    const stats& s = w->counters();
+    total_stats.connections_total += s.connections_total;
+    total_stats.bytes_in += s.bytes_in;
+    total_stats.bytes_out += s.bytes_out;
+    total_stats.refused += s.refused;
+    total_stats.timed_out += s.timed_out;
+  }
+  log.always("shut down: " + total_stats.summary() + " (" + std::to_string(workers.size()) +
+             " workers)");
+  return exit_code::ok;
+}
+
+}  // namespace echo
