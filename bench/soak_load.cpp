@@ -209,12 +209,12 @@ int main(int argc, char* argv[]) {
   });
   context.run();
 
-  std::printf("churn_connections=%llu\nstream_bytes_echoed=%llu\nidle_connections=%llu\n"
-              "errors=%llu\nmismatches=%llu\n",
-              static_cast<unsigned long long>(t.churn_connections),
-              static_cast<unsigned long long>(t.stream_bytes),
-              static_cast<unsigned long long>(t.idle_connections),
-              static_cast<unsigned long long>(t.errors),
-              static_cast<unsigned long long>(t.mismatches));
+  std::printf(
+      "churn_connections=%llu\nstream_bytes_echoed=%llu\nidle_connections=%llu\n"
+      "errors=%llu\nmismatches=%llu\n",
+      static_cast<unsigned long long>(t.churn_connections),
+      static_cast<unsigned long long>(t.stream_bytes),
+      static_cast<unsigned long long>(t.idle_connections),
+      static_cast<unsigned long long>(t.errors), static_cast<unsigned long long>(t.mismatches));
   return t.errors == 0 && t.mismatches == 0 ? 0 : 1;
 }
