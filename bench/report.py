@@ -4,10 +4,11 @@
     report.py SERVERS METRICS RESULTS
 
 SERVERS  name <TAB> label, one a line, in column order; the one named epoll_echo is the baseline
-METRICS  key <TAB> table <TAB> label <TAB> target <TAB> format, one a line, in row order; format
-         is a Python format spec for the value ("{:,.0f}")
+METRICS  key <TAB> table <TAB> label <TAB> target <TAB> format [<TAB> reduce], one a line, in
+         row order; format is a Python format spec for the value ("{:,.0f}"); reduce is how
+         rounds become one figure: median (the default) or max
 RESULTS  key <TAB> server <TAB> round <TAB> value <TAB> note; value may be empty (then note says
-         why). Several rounds of one key and server are reduced to their median. Key "*" carries
+         why). Several rounds of one key and server are reduced to one figure (see reduce). Key "*" carries
          a note on the server as a whole (a peer that could not be installed, a warning our
          server logged): those are listed once, after the tables.
 
@@ -40,7 +41,8 @@ def main() -> int:
         print(__doc__, file=sys.stderr)
         return 2
     servers = read_tsv(sys.argv[1], 2)
-    metrics = read_tsv(sys.argv[2], 5)
+    metrics = read_tsv(sys.argv[2], 6)
+    reduce = {m[0]: (max if m[5] == "max" else statistics.median) for m in metrics}
     values = defaultdict(list)  # (key, server) -> [(round, value)]
     notes = defaultdict(list)  # (key, server) -> [note]
     for key, server, rnd, value, note in read_tsv(sys.argv[3], 5):
@@ -49,9 +51,9 @@ def main() -> int:
         if note:
             notes[(key, server)].append(note)
 
-    def median(key, server):
+    def figure(key, server):
         got = [v for _, v in values.get((key, server), [])]
-        return statistics.median(got) if got else None
+        return reduce[key](got) if got else None
 
     # A row nobody measured (a scenario that did not run) is left out.
     metrics = [m for m in metrics if any((m[0], name) in values or (m[0], name) in notes
@@ -77,11 +79,11 @@ def main() -> int:
         print(f"### {table}\n")
         print("| " + " | ".join(header) + " |")
         print("|" + "---|" + "---:|" * len(servers) + ("---|" if has_target else ""))
-        for key, _, label, target, fmt in rows:
-            base = median(key, BASELINE)
+        for key, _, label, target, fmt, _ in rows:
+            base = figure(key, BASELINE)
             cells = [label]
             for name, _ in servers:
-                value = median(key, name)
+                value = figure(key, name)
                 cell = "—" if value is None else fmt.format(value)
                 if value is not None and base:
                     cell += f" ({value / base:.2f}×)"
@@ -102,10 +104,10 @@ def main() -> int:
 
     rounds = sorted({r for entries in values.values() for r, _ in entries if r not in ("", "1")}, key=int)
     if rounds:
-        print("### Rounds of the median rows\n")
+        print("### Every round of the rows above that have more than one\n")
         print("| scenario | server | " + " | ".join(f"round {r}" for r in ["1"] + rounds) + " |")
         print("|---|---|" + "---:|" * (len(rounds) + 1))
-        for key, table, label, _, fmt in metrics:
+        for key, table, label, _, fmt, _ in metrics:
             if table != tables[0]:
                 continue
             for name, server_label in servers:
