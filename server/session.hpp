@@ -16,6 +16,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -67,6 +68,7 @@ class session : public std::enable_shared_from_this<session> {
  private:
   void do_next();
   void do_read();
+  void on_first_bytes(const boost::system::error_code& ec, std::size_t n);
   void on_read_ready(const boost::system::error_code& ec);
   void on_read(const boost::system::error_code& ec, std::size_t n);
   void do_await_rest();
@@ -101,6 +103,7 @@ class session : public std::enable_shared_from_this<session> {
   // The part of a reply the socket did not take at once: the only buffer a session owns, and only
   // once a write has had to wait.
   std::vector<char> unsent_;
+  std::array<char, 64> first_bytes_;  // see do_read()
   std::size_t sent_at_once_ = 0;
 };
 
