@@ -10,6 +10,16 @@ std::string count_of(std::uint64_t n, const char* singular, const char* plural) 
 
 }  // namespace
 
+stats& stats::operator+=(const stats& other) {
+  connections_total += other.connections_total;
+  connections_active += other.connections_active;
+  bytes_in += other.bytes_in;
+  bytes_out += other.bytes_out;
+  refused += other.refused;
+  timed_out += other.timed_out;
+  return *this;
+}
+
 std::string stats::summary() const {
   return "served " + count_of(connections_total, "connection", "connections") + ", " +
          count_of(bytes_in, "byte", "bytes") + " in, " + count_of(bytes_out, "byte", "bytes") +

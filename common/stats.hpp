@@ -16,6 +16,9 @@ struct stats {
   std::uint64_t refused = 0;  // over --max-connections, --max-connections-per-ip, or no descriptor
   std::uint64_t timed_out = 0;  // closed by --idle-timeout or --write-timeout
 
+  // Adds another reactor's counters (--workers sums them at the end).
+  stats& operator+=(const stats& other);
+
   // "served 12 connections, 3456 bytes in, 3456 bytes out", then ", 2 refused, 1 timed out" when
   // those are not zero.
   std::string summary() const;

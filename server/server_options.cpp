@@ -42,15 +42,7 @@ std::string help_text(const po::options_description& visible) {
   return out.str();
 }
 
-std::chrono::milliseconds message_wait_from(const std::string& text) {
-  if (!is_all_digits(text) || text.size() > 5 || std::stoul(text) > 60000) {
-    throw usage_error("invalid --message-wait '" + text +
-                      "': expected milliseconds from 0 to 60000");
-  }
-  return std::chrono::milliseconds(std::stoul(text));
-}
-
-// A whole number from 0 to `most`, for counts and seconds.
+// A whole number from 0 to `most`, for counts, seconds and milliseconds.
 std::size_t count_from(const std::string& flag, const std::string& text, std::size_t most,
                        const char* unit) {
   if (!is_all_digits(text) || text.size() > 9 || std::stoull(text) > most) {
@@ -93,7 +85,8 @@ server_options parse(int argc, const char* const argv[], const po::options_descr
   options.reply.ack = vm["ack"].as<std::string>();
   options.reply.once = vm.count("once") != 0;
   options.reply.max_line = max_line_from(vm["max-line"].as<std::string>());
-  options.message_wait = message_wait_from(vm["message-wait"].as<std::string>());
+  options.message_wait = std::chrono::milliseconds(
+      count_from("message-wait", vm["message-wait"].as<std::string>(), 60000, "milliseconds"));
   constexpr std::size_t a_day = 86400;
   constexpr std::size_t a_lot = 10'000'000;
   options.max_connections =

@@ -116,28 +116,30 @@ void session::do_read() {
 
 void session::on_first_bytes(const error_code& ec, std::size_t n) {
   if (is_closed_) return;
-  if (ec) return on_read(ec, 0);
+  if (ec) return on_read(ec, {});
+  // A short read is all there is: answer from the small buffer itself, with no copy.
+  if (n < first_bytes_.size()) return on_read(ec, std::string_view(first_bytes_.data(), n));
+  // Maybe more: take it now. An error here shows again on the next read, after these bytes.
   std::memcpy(context_.read_buffer, first_bytes_.data(), n);
-  if (n == first_bytes_.size()) {
-    // Maybe more: take it now. An error here shows again on the next read, after these bytes.
-    error_code more_ec;
-    n += socket_.read_some(asio::buffer(context_.read_buffer + n, context_.read_buffer_size - n),
-                           more_ec);
-  }
-  on_read(error_code(), n);
+  error_code more_ec;
+  n += socket_.read_some(asio::buffer(context_.read_buffer + n, context_.read_buffer_size - n),
+                         more_ec);
+  on_read(ec, std::string_view(context_.read_buffer, n));
 }
 
 void session::on_read_ready(const error_code& ec) {
   if (is_closed_) return;
-  if (ec) return on_read(ec, 0);
+  if (ec) return on_read(ec, {});
   error_code read_ec;
   const std::size_t n =
       socket_.read_some(asio::buffer(context_.read_buffer, context_.read_buffer_size), read_ec);
   if (read_ec == asio::error::would_block) return do_read();  // woken for nothing
-  on_read(read_ec, n);
+  on_read(read_ec, std::string_view(context_.read_buffer, n));
 }
 
-void session::on_read(const error_code& ec, std::size_t n) {
+// `data` is valid only during the call: it is in the session's small buffer or the reactor's
+// shared one, which do_write never keeps.
+void session::on_read(const error_code& ec, std::string_view data) {
   if (is_closed_) return;
   if (ec == asio::error::eof) {
     // The client half-closed: what it sent is all there is. Reply to any unterminated message,
@@ -153,9 +155,9 @@ void session::on_read(const error_code& ec, std::size_t n) {
     close(describe_ending(ec));
     return;
   }
-  bytes_in_ += n;
+  bytes_in_ += data.size();
   last_activity_tick_ = context_.now_tick;
-  const std::string_view reply = policy_.feed(std::string_view(context_.read_buffer, n));
+  const std::string_view reply = policy_.feed(data);
   reply.empty() ? do_next() : do_write(reply);
 }
 

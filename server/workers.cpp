@@ -36,14 +36,7 @@ exit_code run_workers(const server_options& options, const logger& log) {
   for (auto& t : threads) t.join();
 
   stats total_stats;
-  for (const auto& w : workers) {
-    const stats& s = w->counters();
-    total_stats.connections_total += s.connections_total;
-    total_stats.bytes_in += s.bytes_in;
-    total_stats.bytes_out += s.bytes_out;
-    total_stats.refused += s.refused;
-    total_stats.timed_out += s.timed_out;
-  }
+  for (const auto& w : workers) total_stats += w->counters();
   log.always("shut down: " + total_stats.summary() + " (" + std::to_string(workers.size()) +
              " workers)");
   return exit_code::ok;
