@@ -23,8 +23,8 @@ int open_spare() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
 
 listener::listener(asio::io_context& context, const logger& log, stats& counters,
                    accept_handler on_accept)
-    : acceptor_(context),
-      retry_timer_(context),
+    : acceptor_(context.get_executor()),
+      retry_timer_(context.get_executor()),
       log_(log),
       counters_(counters),
       on_accept_(std::move(on_accept)),
@@ -40,7 +40,7 @@ std::optional<std::string> listener::open(const tcp::endpoint& endpoint, bool is
   acceptor_.open(endpoint.protocol(), ec);
   // SO_REUSEADDR lets a restarted server bind while old connections sit in TIME_WAIT; it does
   // not let two servers share a port (that would need SO_REUSEPORT).
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.set_option(tcp_acceptor::reuse_address(true), ec);
   using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
   if (!ec && is_port_shared) acceptor_.set_option(reuse_port(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);
@@ -68,10 +68,10 @@ void listener::close() {
 
 void listener::do_accept() {
   acceptor_.async_accept(
-      [this](const error_code& ec, tcp::socket socket) { on_accept(ec, std::move(socket)); });
+      [this](const error_code& ec, tcp_socket socket) { on_accept(ec, std::move(socket)); });
 }
 
-void listener::on_accept(const error_code& ec, tcp::socket socket) {
+void listener::on_accept(const error_code& ec, tcp_socket socket) {
   if (!acceptor_.is_open()) return;  // closed for shutdown
   const bool is_out_of_descriptors =
       ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system;
@@ -108,7 +108,7 @@ void listener::on_accept(const error_code& ec, tcp::socket socket) {
 }
 
 void listener::do_await_client() {
-  acceptor_.async_wait(tcp::acceptor::wait_read, [this](const error_code& ec) {
+  acceptor_.async_wait(tcp_acceptor::wait_read, [this](const error_code& ec) {
     if (!ec) do_accept();
   });
 }

@@ -6,10 +6,10 @@
 
 #include "common/log.hpp"
 #include "common/stats.hpp"
+#include "server/socket.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <functional>
@@ -21,7 +21,7 @@ namespace echo {
 
 class listener {
  public:
-  using accept_handler = std::function<void(boost::asio::ip::tcp::socket)>;
+  using accept_handler = std::function<void(tcp_socket)>;
 
   static constexpr std::chrono::milliseconds accept_retry_delay{100};
 
@@ -48,13 +48,13 @@ class listener {
 
  private:
   void do_accept();
-  void on_accept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket);
+  void on_accept(const boost::system::error_code& ec, tcp_socket socket);
   enum class spare_outcome { refused, nobody_waiting, no_spare };
   spare_outcome refuse_with_spare_descriptor();
   void do_await_client();
 
-  boost::asio::ip::tcp::acceptor acceptor_;
-  boost::asio::steady_timer retry_timer_;
+  tcp_acceptor acceptor_;
+  steady_timer retry_timer_;
   const logger& log_;
   stats& counters_;
   accept_handler on_accept_;

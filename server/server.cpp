@@ -46,7 +46,7 @@ server::server(server_options options, const logger& log)
                        stats_,
                        registry_},
       listener_(context_, log_, stats_,
-                [this](asio::ip::tcp::socket s) { on_accept(std::move(s)); }),
+                [this](tcp_socket s) { on_accept(std::move(s)); }),
       signals_(
           context_, [this] { stop(); }, [this] { close_everything(); }),
       grace_timer_(context_),
@@ -135,7 +135,7 @@ void server::do_sweep() {
   });
 }
 
-void server::on_accept(asio::ip::tcp::socket socket) {
+void server::on_accept(tcp_socket socket) {
   error_code ec;
   const asio::ip::tcp::endpoint peer = socket.remote_endpoint(ec);
   if (ec) return;  // gone already
@@ -148,12 +148,12 @@ void server::on_accept(asio::ip::tcp::socket socket) {
     return refuse(socket, format_endpoint(peer),
                   connections_open(per_ip) + " from it (--max-connections-per-ip)");
   }
-  std::make_shared<session>(std::move(socket), session_context_)->start();
+  std::make_shared<session>(std::move(socket), peer, session_context_)->start();
 }
 
 // Accepting and closing at once, rather than not accepting, tells the client now instead of
 // leaving it in the backlog; the one line says why.
-void server::refuse(asio::ip::tcp::socket& socket, const std::string& peer, std::string_view why) {
+void server::refuse(tcp_socket& socket, const std::string& peer, std::string_view why) {
   ++stats_.refused;
   error_code ignored;
   socket.non_blocking(true, ignored);

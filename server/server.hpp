@@ -51,8 +51,8 @@ class server {
   const stats& counters() const { return stats_; }
 
  private:
-  void on_accept(boost::asio::ip::tcp::socket socket);
-  void refuse(boost::asio::ip::tcp::socket& socket, const std::string& peer, std::string_view why);
+  void on_accept(tcp_socket socket);
+  void refuse(tcp_socket& socket, const std::string& peer, std::string_view why);
   void do_sweep();
   void close_everything();
   void finish_if_idle();

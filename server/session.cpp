@@ -19,12 +19,6 @@ namespace {
 
 constexpr std::size_t logged_message_max = 200;
 
-asio::ip::tcp::endpoint endpoint_of(const asio::ip::tcp::socket& socket) {
-  error_code ec;
-  const auto endpoint = socket.remote_endpoint(ec);
-  return ec ? asio::ip::tcp::endpoint() : endpoint;
-}
-
 std::string format_seconds(std::chrono::steady_clock::duration d) {
   char text[32];
   std::snprintf(text, sizeof text, "%.3fs", std::chrono::duration<double>(d).count());
@@ -33,15 +27,15 @@ std::string format_seconds(std::chrono::steady_clock::duration d) {
 
 }  // namespace
 
-session::session(asio::ip::tcp::socket socket, const session_context& context)
+session::session(tcp_socket socket, const asio::ip::tcp::endpoint& peer,
+                 const session_context& context)
     : socket_(std::move(socket)),
       context_(context),
       policy_(context.reply,
               context.log.is_enabled(log_level::debug)
                   ? reply_policy::message_observer([this](std::string_view m) { log_message(m); })
                   : reply_policy::message_observer()),
-      peer_address_(endpoint_of(socket_).address()),
-      peer_(format_endpoint(endpoint_of(socket_))),
+      peer_(peer),
       last_activity_tick_(context.now_tick),
       started_(std::chrono::steady_clock::now()) {}
 
@@ -50,26 +44,28 @@ session::~session() {
   --counters.connections_active;
   counters.bytes_in += bytes_in_;
   counters.bytes_out += bytes_out_;
-  context_.log.info("closed " + peer_ + " after " +
+  context_.log.info("closed " + peer() + " after " +
                     format_seconds(std::chrono::steady_clock::now() - started_) + ": " +
                     std::to_string(bytes_in_) + " bytes in, " + std::to_string(bytes_out_) +
                     " bytes out (" + close_reason_ + ")");
-  context_.registry.remove(this, peer_address_);
+  context_.registry.remove(this, peer_.address());
 }
 
-asio::steady_timer& session::timer() {
-  if (!timer_) timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
+steady_timer& session::timer() {
+  if (!timer_) timer_ = std::make_unique<steady_timer>(socket_.get_executor());
   return *timer_;
 }
+
+std::string session::peer() const { return format_endpoint(peer_); }
 
 void session::start() {
   // Reads and writes are tried at once and must never block the reactor.
   error_code ignored;
   socket_.non_blocking(true, ignored);
-  context_.registry.add(this, peer_address_);
+  context_.registry.add(this, peer_.address());
   ++context_.counters.connections_total;
   ++context_.counters.connections_active;
-  context_.log.info("connection from " + peer_ + " (" +
+  context_.log.info("connection from " + peer() + " (" +
                     std::to_string(context_.counters.connections_active) + " open)");
   do_read();
 }
@@ -104,7 +100,9 @@ void session::check_timeouts(std::uint64_t now) {
 
 // Reads into a small buffer of the session's own, not the reactor's shared one (an async read
 // may complete into its buffer while other sessions' handlers run), and reads whatever else is
-// there into the shared buffer only then: an idle connection holds 64 bytes, not a read buffer.
+// there into the shared buffer only then: an idle connection holds 128 bytes, not a read buffer.
+// A read that fills the small buffer costs a second read, most often answered EAGAIN; at 128
+// bytes that happens only for messages longer than a typical line or a 64-byte benchmark ping.
 // (Waiting for readability with async_wait instead would cost an epoll_ctl per message: Asio
 // 1.81 re-arms the descriptor for every wait, but not for a read that is tried first.)
 void session::do_read() {
@@ -151,7 +149,7 @@ void session::on_read(const error_code& ec, std::string_view data) {
   }
   if (ec) {
     if (!is_normal_ending(ec))
-      context_.log.warning("read from " + peer_ + ": " + lower_message(ec));
+      context_.log.warning("read from " + peer() + ": " + lower_message(ec));
     close(describe_ending(ec));
     return;
   }
@@ -172,7 +170,7 @@ void session::do_await_rest() {
   is_awaiting_rest_ = true;
   timer().expires_after(context_.message_wait);
   timer().async_wait([self = shared_from_this()](const error_code& ec) { self->on_pause(ec); });
-  socket_.async_wait(asio::ip::tcp::socket::wait_read,
+  socket_.async_wait(tcp_socket::wait_read,
                      [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
 }
 
@@ -221,7 +219,7 @@ void session::on_write(const error_code& ec, std::size_t n) {
   last_activity_tick_ = context_.now_tick;
   if (is_closed_) return;
   if (ec) {
-    if (!is_normal_ending(ec)) context_.log.warning("write to " + peer_ + ": " + lower_message(ec));
+    if (!is_normal_ending(ec)) context_.log.warning("write to " + peer() + ": " + lower_message(ec));
     close(describe_ending(ec));
     return;
   }
@@ -231,7 +229,7 @@ void session::on_write(const error_code& ec, std::size_t n) {
     case done_reason::once:
       return finish("once");
     case done_reason::line_too_long:
-      context_.log.warning(peer_ + " sent a line longer than " +
+      context_.log.warning(peer() + " sent a line longer than " +
                            std::to_string(context_.reply.max_line) + " bytes; closing");
       return finish("line too long");
     case done_reason::none:
@@ -246,7 +244,7 @@ void session::on_write(const error_code& ec, std::size_t n) {
 void session::finish(std::string_view reason) {
   close_reason_ = reason;
   error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  socket_.shutdown(tcp_socket::shutdown_send, ignored);
   if (is_peer_done_) return close(reason);
   timer().expires_after(linger_timeout);
   timer().async_wait([self = shared_from_this()](const error_code& ec) {
@@ -269,7 +267,7 @@ void session::on_drain(const error_code& ec) {
 }
 
 void session::log_message(std::string_view message) const {
-  context_.log.debug("Received from " + peer_ + ": " +
+  context_.log.debug("Received from " + peer() + ": " +
                      escape_for_log(shorten(message, logged_message_max)));
 }
 

@@ -12,9 +12,9 @@
 #include "common/log.hpp"
 #include "common/reply_policy.hpp"
 #include "common/stats.hpp"
+#include "server/socket.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <array>
 #include <chrono>
@@ -52,7 +52,8 @@ class session : public std::enable_shared_from_this<session> {
   // destroyed by a reset; see finish().
   static constexpr std::chrono::seconds linger_timeout{2};
 
-  session(boost::asio::ip::tcp::socket socket, const session_context& context);
+  session(tcp_socket socket, const boost::asio::ip::tcp::endpoint& peer,
+          const session_context& context);
   ~session();
   session(const session&) = delete;
   session& operator=(const session&) = delete;
@@ -80,16 +81,16 @@ class session : public std::enable_shared_from_this<session> {
   void do_drain();
   void on_drain(const boost::system::error_code& ec);
   void log_message(std::string_view message) const;
-  boost::asio::steady_timer& timer();
+  steady_timer& timer();
+  std::string peer() const;
 
-  boost::asio::ip::tcp::socket socket_;
+  tcp_socket socket_;
   // Made on first use (a pause in a line mode, a lingering close): most sessions never need one,
   // and an idle session is smaller without it.
-  std::unique_ptr<boost::asio::steady_timer> timer_;
+  std::unique_ptr<steady_timer> timer_;
   const session_context& context_;
   reply_policy policy_;
-  boost::asio::ip::address peer_address_;
-  std::string peer_;
+  boost::asio::ip::tcp::endpoint peer_;  // formatted only for a log line, see peer()
   std::uint64_t last_activity_tick_;
   std::chrono::steady_clock::time_point started_;
   std::uint64_t bytes_in_ = 0;
@@ -103,7 +104,7 @@ class session : public std::enable_shared_from_this<session> {
   // The part of a reply the socket did not take at once: the only buffer a session owns, and only
   // once a write has had to wait.
   std::vector<char> unsent_;
-  std::array<char, 64> first_bytes_;  // see do_read()
+  std::array<char, 128> first_bytes_;  // see do_read()
   std::size_t sent_at_once_ = 0;
 };
 
