@@ -42,8 +42,6 @@ session::session(tcp_socket socket, const asio::ip::tcp::endpoint& peer,
 session::~session() {
   stats& counters = context_.counters;
   --counters.connections_active;
-  counters.bytes_in += bytes_in_;
-  counters.bytes_out += bytes_out_;
   context_.log.info("closed " + peer() + " after " +
                     format_seconds(std::chrono::steady_clock::now() - started_) + ": " +
                     std::to_string(bytes_in_) + " bytes in, " + std::to_string(bytes_out_) +
@@ -154,6 +152,7 @@ void session::on_read(const error_code& ec, std::string_view data) {
     return;
   }
   bytes_in_ += data.size();
+  context_.counters.bytes_in += data.size();  // as it happens, for a live stats line
   last_activity_tick_ = context_.now_tick;
   const std::string_view reply = policy_.feed(data);
   reply.empty() ? do_next() : do_write(reply);
@@ -216,6 +215,7 @@ void session::do_write(std::string_view bytes) {
 void session::on_write(const error_code& ec, std::size_t n) {
   is_writing_ = false;
   bytes_out_ += n;
+  context_.counters.bytes_out += n;
   last_activity_tick_ = context_.now_tick;
   if (is_closed_) return;
   if (ec) {
