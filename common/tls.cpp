@@ -3,10 +3,10 @@
 #include "common/errors.hpp"
 #include "common/log.hpp"
 
-#include <boost/asio/ssl/error.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <boost/asio/ssl/error.hpp>
 
 #include <memory>
 

@@ -25,10 +25,10 @@ struct tls_server_files {
 };
 
 struct tls_client_files {
-  std::string ca;           // PEM; empty: the system's trust store
-  std::string certificate;  // PEM, for mutual TLS; empty: none
-  std::string private_key;  // PEM, with certificate
-  bool is_insecure = false; // skip verifying the server (the client warns)
+  std::string ca;            // PEM; empty: the system's trust store
+  std::string certificate;   // PEM, for mutual TLS; empty: none
+  std::string private_key;   // PEM, with certificate
+  bool is_insecure = false;  // skip verifying the server (the client warns)
 };
 
 boost::asio::ssl::context make_server_context(const tls_server_files& files);

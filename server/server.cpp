@@ -1,6 +1,7 @@
 #include "server/server.hpp"
 
 #include "common/endpoint.hpp"
+#include "common/tls.hpp"
 #include "server/descriptor_limit.hpp"
 
 #include <algorithm>
@@ -39,14 +40,17 @@ server::server(server_options options, const logger& log)
                        options_.message_wait,
                        ticks_of(options_.idle_timeout),
                        ticks_of(options_.write_timeout),
+                       ticks_of(options_.handshake_timeout),
                        now_tick_,
                        read_buffer_.data(),
                        read_buffer_.size(),
                        log_,
                        stats_,
-                       registry_},
-      listener_(context_, log_, stats_,
-                [this](tcp_socket s) { on_accept(std::move(s)); }),
+                       registry_,
+                       nullptr,
+                       options_.proxy_protocol,
+                       options_.max_connections_per_ip},
+      listener_(context_, log_, stats_, [this](tcp_socket s) { on_accept(std::move(s)); }),
       signals_(
           context_, [this] { stop(); }, [this] { close_everything(); }),
       grace_timer_(context_),
@@ -55,19 +59,31 @@ server::server(server_options options, const logger& log)
 }
 
 std::optional<std::string> server::open() {
+  if (!options_.tls_cert.empty()) {
+    try {
+      tls_context_.emplace(
+          make_server_context({options_.tls_cert, options_.tls_key, options_.tls_client_ca}));
+    } catch (const tls_error& e) {
+      return e.what();
+    }
+    session_context_.tls = &*tls_context_;
+  }
   if (auto failure = listener_.open({options_.address, options_.port}, options_.workers > 1)) {
     return failure;
   }
   is_open_ = true;
   listener_.start();
-  if (session_context_.idle_timeout_ticks != 0 || session_context_.write_timeout_ticks != 0) {
+  if (session_context_.idle_timeout_ticks != 0 || session_context_.write_timeout_ticks != 0 ||
+      tls_context_ || options_.proxy_protocol) {
     do_sweep();
   }
   // Scripts that start us on port 0 read the real port from this line, so it is written after
   // listen() succeeded and whatever the log level.
   // With workers, the first announces for all (run_workers opens it last).
   if (options_.worker_index != 0) return std::nullopt;
-  log_.always("listening on " + format_endpoint(local_endpoint()) + " (reply " +
+  log_.always("listening on " + format_endpoint(local_endpoint()) + " (" +
+              (tls_context_ ? options_.tls_client_ca.empty() ? "TLS, " : "mutual TLS, " : "") +
+              (options_.proxy_protocol ? "PROXY protocol, " : "") + "reply " +
               std::string(to_string(options_.reply.mode)) + (options_.reply.once ? ", once" : "") +
               (options_.workers > 1 ? ", " + std::to_string(options_.workers) + " workers" : "") +
               ")");
@@ -143,7 +159,9 @@ void server::on_accept(tcp_socket socket) {
     return refuse(socket, format_endpoint(peer),
                   connections_open(registry_.size()) + " (--max-connections)");
   }
-  const std::size_t per_ip = options_.max_connections_per_ip;
+  // Behind a proxy every connection comes from the proxy: the session checks the address its
+  // PROXY header names instead.
+  const std::size_t per_ip = options_.proxy_protocol ? 0 : options_.max_connections_per_ip;
   if (per_ip != 0 && registry_.count_from(peer.address()) >= per_ip) {
     return refuse(socket, format_endpoint(peer),
                   connections_open(per_ip) + " from it (--max-connections-per-ip)");

@@ -14,6 +14,7 @@
 #include "server/session_registry.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <array>
@@ -66,6 +67,7 @@ class server {
   std::uint64_t now_tick_ = 0;  // sweeps so far: the coarse clock of the timeouts
   std::size_t max_connections_;
   std::array<char, 64 * 1024> read_buffer_;  // shared by all sessions, see session_context
+  std::optional<boost::asio::ssl::context> tls_context_;  // loaded by open() with --tls-cert
   session_context session_context_;
   log_throttle refusal_log_{std::chrono::seconds(1)};
   boost::asio::io_context context_{1};

@@ -101,6 +101,19 @@ server_options parse(int argc, const char* const argv[], const po::options_descr
   options.write_timeout = std::chrono::seconds(
       count_from("write-timeout", vm["write-timeout"].as<std::string>(), a_day, "seconds"));
 
+  options.tls_cert = vm.count("tls-cert") ? vm["tls-cert"].as<std::string>() : "";
+  options.tls_key = vm.count("tls-key") ? vm["tls-key"].as<std::string>() : "";
+  options.tls_client_ca = vm.count("tls-client-ca") ? vm["tls-client-ca"].as<std::string>() : "";
+  if (options.tls_cert.empty() != options.tls_key.empty())
+    throw usage_error("--tls-cert and --tls-key go together");
+  if (!options.tls_client_ca.empty() && options.tls_cert.empty())
+    throw usage_error("--tls-client-ca needs --tls-cert and --tls-key");
+  options.handshake_timeout = std::chrono::seconds(
+      count_from("handshake-timeout", vm["handshake-timeout"].as<std::string>(), a_day, "seconds"));
+  if (options.handshake_timeout.count() == 0)
+    throw usage_error("invalid --handshake-timeout '0': expected seconds from 1 to 86400");
+  options.proxy_protocol = vm.count("proxy-protocol") != 0;
+
   const bool verbose = vm.count("verbose") != 0;
   const bool quiet = vm.count("quiet") != 0;
   if (verbose && quiet) throw usage_error("--verbose and --quiet cannot be used together");
@@ -140,6 +153,14 @@ std::variant<server_options, early_exit> parse_server_options(int argc, const ch
        "close a connection with no traffic for this long (0: never)")
       ("write-timeout", po::value<std::string>()->default_value("30")->value_name("SECONDS"),
        "close a connection that has not taken a pending reply for this long (0: never)")
+      ("tls-cert", po::value<std::string>()->value_name("FILE"),
+       "serve TLS with this PEM certificate chain (with --tls-key)")
+      ("tls-key", po::value<std::string>()->value_name("FILE"), "the PEM private key of --tls-cert")
+      ("tls-client-ca", po::value<std::string>()->value_name("FILE"),
+       "require client certificates signed by this PEM CA (mutual TLS)")
+      ("handshake-timeout", po::value<std::string>()->default_value("10")->value_name("SECONDS"),
+       "close a connection whose TLS handshake or PROXY header takes longer")
+      ("proxy-protocol", "expect a PROXY protocol v1 or v2 header (HAProxy) before the data")
       ("workers", po::value<std::string>()->default_value("1")->value_name("N"),
        "reactors, one thread each, sharing the port with SO_REUSEPORT")
       ("verbose,v", "also log each message received")

@@ -24,12 +24,17 @@ struct server_options {
   // whole message. Waiting for a pause, not just for an empty receive queue, keeps a long line
   // that arrives in several segments from being answered in pieces.
   std::chrono::milliseconds message_wait{50};
-  std::size_t max_connections = 0;         // 0: derived from the descriptor limit at start
-  std::size_t max_connections_per_ip = 0;  // 0: no limit per address
-  std::chrono::seconds idle_timeout{300};  // 0: never
-  std::chrono::seconds write_timeout{30};  // 0: never
-  std::size_t workers = 1;                 // reactors, one thread each, sharing the port
-  std::size_t worker_index = 0;            // set by run_workers: which reactor this is
+  std::size_t max_connections = 0;             // 0: derived from the descriptor limit at start
+  std::size_t max_connections_per_ip = 0;      // 0: no limit per address
+  std::chrono::seconds idle_timeout{300};      // 0: never
+  std::chrono::seconds write_timeout{30};      // 0: never
+  std::string tls_cert;                        // PEM; with tls_key, the listener speaks TLS
+  std::string tls_key;                         // PEM
+  std::string tls_client_ca;                   // PEM; when set, client certificates are required
+  std::chrono::seconds handshake_timeout{10};  // a TLS handshake or a PROXY header, each
+  bool proxy_protocol = false;   // a PROXY v1/v2 header precedes each connection's data
+  std::size_t workers = 1;       // reactors, one thread each, sharing the port
+  std::size_t worker_index = 0;  // set by run_workers: which reactor this is
   log_level verbosity = log_level::info;
 };
 

@@ -2,13 +2,19 @@
 
 #include "common/endpoint.hpp"
 #include "common/errors.hpp"
+#include "common/proxy_header.hpp"
+#include "common/tls.hpp"
+#include "server/listener.hpp"
 #include "server/session_registry.hpp"
 
+#include <openssl/ssl.h>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 namespace echo {
 
@@ -63,8 +69,95 @@ void session::start() {
   context_.registry.add(this, peer_.address());
   ++context_.counters.connections_total;
   ++context_.counters.connections_active;
+  if (context_.is_proxy_protocol) {
+    proxy_header_ = std::make_unique<proxy_header_parser>();
+    is_handshaking_ = true;
+    return do_read_proxy_header();
+  }
+  on_connected({});
+}
+
+// The header is read into the small buffer; bytes after it in the same read are the client's
+// first data (or the start of its TLS handshake) and are passed on, never echoed as header.
+void session::do_read_proxy_header() {
+  socket_.async_read_some(asio::buffer(first_bytes_),
+                          [self = shared_from_this()](const error_code& ec, std::size_t n) {
+                            self->on_proxy_header(ec, n);
+                          });
+}
+
+void session::on_proxy_header(const error_code& ec, std::size_t n) {
+  if (is_closed_) return;
+  if (ec) {
+    context_.log.info(peer() + " closed before its PROXY header: " + describe_ending(ec));
+    return close("no PROXY header");
+  }
+  using status = proxy_header_parser::status;
+  const std::string_view bytes(first_bytes_.data(), n);
+  const status result = proxy_header_->feed(bytes);
+  if (result == status::need_more) return do_read_proxy_header();
+  if (result == status::error) {
+    context_.log.warning(peer() + ": " + proxy_header_->error() + "; closing");
+    return close("bad PROXY header");
+  }
+  const proxy_header& header = proxy_header_->header();
+  if (!header.is_local) {
+    error_code address_ec;
+    const auto address = asio::ip::make_address(header.source_address, address_ec);
+    if (address_ec) {  // the parser checked it already; kept for safety
+      context_.log.warning(peer() + ": PROXY header with a bad source address; closing");
+      return close("bad PROXY header");
+    }
+    const std::string proxy = peer();
+    context_.registry.move(this, peer_.address(), address);
+    peer_ = asio::ip::tcp::endpoint(address, header.source_port);
+    context_.log.debug("PROXY v" + std::to_string(header.version) + " header from " + proxy +
+                       ": the client is " + peer());
+    const std::size_t limit = context_.max_connections_per_ip;
+    if (limit != 0 && context_.registry.count_from(address) > limit) {
+      ++context_.counters.refused;
+      context_.log.warning("refused " + peer() + ": " + std::to_string(limit) +
+                           " connections open from it (--max-connections-per-ip)");
+      error_code ignored;
+      socket_.send(asio::buffer(listener::refusal), 0, ignored);
+      return close("refused");
+    }
+  }
+  const std::size_t header_bytes = proxy_header_->consumed();
+  proxy_header_.reset();
+  is_handshaking_ = false;
+  on_connected(bytes.substr(header_bytes));
+}
+
+// `early_data`: bytes that came with the PROXY header, in first_bytes_, which stays untouched
+// until the handshake or on_read has used them.
+void session::on_connected(std::string_view early_data) {
   context_.log.info("connection from " + peer() + " (" +
                     std::to_string(context_.counters.connections_active) + " open)");
+  last_activity_tick_ = context_.now_tick;
+  if (context_.tls != nullptr) {
+    tls_ = std::make_unique<asio::ssl::stream<tcp_socket&>>(socket_, *context_.tls);
+    is_handshaking_ = true;
+    tls_->async_handshake(
+        asio::ssl::stream_base::server, asio::buffer(early_data.data(), early_data.size()),
+        [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_handshake(ec); });
+    return;
+  }
+  if (!early_data.empty()) return on_read({}, early_data);
+  do_read();
+}
+
+void session::on_handshake(const error_code& ec) {
+  is_handshaking_ = false;
+  last_activity_tick_ = context_.now_tick;
+  if (is_closed_) return;
+  if (ec) {
+    context_.log.warning("TLS handshake with " + peer() + " failed: " + describe_tls_error(ec));
+    return close("TLS handshake failed");
+  }
+  const std::string subject = peer_certificate_subject(tls_->native_handle());
+  context_.log.info("TLS " + std::string(::SSL_get_version(tls_->native_handle())) + " with " +
+                    peer() + (subject.empty() ? "" : ", client certificate " + subject));
   do_read();
 }
 
@@ -88,12 +181,18 @@ void session::check_timeouts(std::uint64_t now) {
   if (is_closed_) return;
   // While a write is pending, the last activity is when it started: the client has taken nothing
   // of it since.
-  const std::uint64_t limit =
-      is_writing_ ? context_.write_timeout_ticks : context_.idle_timeout_ticks;
+  const std::uint64_t limit = is_writing_       ? context_.write_timeout_ticks
+                              : is_handshaking_ ? context_.handshake_timeout_ticks
+                                                : context_.idle_timeout_ticks;
   // Strictly more than `limit` ticks: a tick may come just after the activity it follows.
   if (limit == 0 || now - last_activity_tick_ <= limit) return;
   ++context_.counters.timed_out;
-  close(is_writing_ ? "write timeout" : "idle timeout");
+  if (is_handshaking_) {
+    context_.log.warning(
+        peer() + (proxy_header_ ? ": no complete PROXY header" : ": TLS handshake not finished") +
+        " within the handshake timeout; closing");
+  }
+  close(is_writing_ ? "write timeout" : is_handshaking_ ? "handshake timeout" : "idle timeout");
 }
 
 // Reads into a small buffer of the session's own, not the reactor's shared one (an async read
@@ -104,23 +203,41 @@ void session::check_timeouts(std::uint64_t now) {
 // (Waiting for readability with async_wait instead would cost an epoll_ctl per message: Asio
 // 1.81 re-arms the descriptor for every wait, but not for a read that is tried first.)
 void session::do_read() {
-  socket_.async_read_some(asio::buffer(first_bytes_),
-                          [self = shared_from_this()](const error_code& ec, std::size_t n) {
-                            self->on_first_bytes(ec, n);
-                          });
+  auto on_done = [self = shared_from_this()](const error_code& ec, std::size_t n) {
+    self->on_first_bytes(ec, n);
+  };
+  if (tls_) return tls_->async_read_some(asio::buffer(first_bytes_), std::move(on_done));
+  socket_.async_read_some(asio::buffer(first_bytes_), std::move(on_done));
 }
 
 void session::on_first_bytes(const error_code& ec, std::size_t n) {
   if (is_closed_) return;
+  if (is_awaiting_rest_) {  // TLS: the read won the race with the pause timer
+    is_awaiting_rest_ = false;
+    timer().cancel();
+  }
+  if (std::exchange(is_paused_, false) && ec == asio::error::operation_aborted) {
+    const std::string_view reply = policy_.flush_partial();
+    return reply.empty() ? do_read() : do_write(reply);
+  }
   if (ec) return on_read(ec, {});
   // A short read is all there is: answer from the small buffer itself, with no copy.
   if (n < first_bytes_.size()) return on_read(ec, std::string_view(first_bytes_.data(), n));
-  // Maybe more: take it now. An error here shows again on the next read, after these bytes.
   std::memcpy(context_.read_buffer, first_bytes_.data(), n);
-  error_code more_ec;
-  n += socket_.read_some(asio::buffer(context_.read_buffer + n, context_.read_buffer_size - n),
-                         more_ec);
-  on_read(ec, std::string_view(context_.read_buffer, n));
+  on_read(ec, std::string_view(context_.read_buffer, read_more(n)));
+}
+
+// Maybe more: takes it now into the shared buffer, after the `n` bytes already there. An error
+// here shows again on the next read, after these bytes. Over TLS, only what OpenSSL has already
+// decrypted: reading from the socket could make OpenSSL write (a key update), and a write the
+// non-blocking socket refused halfway would break the stream.
+std::size_t session::read_more(std::size_t n) {
+  const asio::mutable_buffer rest(context_.read_buffer + n, context_.read_buffer_size - n);
+  error_code ec;
+  if (!tls_) return n + socket_.read_some(rest, ec);
+  const int pending = ::SSL_pending(tls_->native_handle());
+  if (pending <= 0) return n;
+  return n + tls_->read_some(asio::buffer(rest, static_cast<std::size_t>(pending)), ec);
 }
 
 void session::on_read_ready(const error_code& ec) {
@@ -137,7 +254,9 @@ void session::on_read_ready(const error_code& ec) {
 // shared one, which do_write never keeps.
 void session::on_read(const error_code& ec, std::string_view data) {
   if (is_closed_) return;
-  if (ec == asio::error::eof) {
+  // Over TLS, a close_notify is eof; a TCP FIN without one is stream_truncated, taken the same
+  // way: an echo server has no message whose end an attacker could forge.
+  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
     // The client half-closed: what it sent is all there is. Reply to any unterminated message,
     // then finish (on_write sees is_peer_done_).
     is_peer_done_ = true;
@@ -165,10 +284,13 @@ void session::do_next() { policy_.has_partial() ? do_await_rest() : do_read(); }
 
 // Waits for either more bytes or a pause of message_wait. Only one of the two may win: whichever
 // handler runs first clears is_awaiting_rest_, and the other then does nothing.
+// Over TLS the socket may be quiet while OpenSSL holds the rest, so the race is with a read of
+// the TLS stream, which the timer cancels (see on_first_bytes).
 void session::do_await_rest() {
   is_awaiting_rest_ = true;
   timer().expires_after(context_.message_wait);
   timer().async_wait([self = shared_from_this()](const error_code& ec) { self->on_pause(ec); });
+  if (tls_) return do_read();
   socket_.async_wait(tcp_socket::wait_read,
                      [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
 }
@@ -186,6 +308,10 @@ void session::on_pause(const error_code& ec) {
   is_awaiting_rest_ = false;
   error_code ignored;
   socket_.cancel(ignored);  // on_readable now sees operation_aborted and is_awaiting_rest_ false
+  if (tls_) {
+    is_paused_ = true;  // on_first_bytes answers the partial message once the read has ended
+    return;
+  }
   const std::string_view reply = policy_.flush_partial();
   reply.empty() ? do_read() : do_write(reply);
 }
@@ -197,6 +323,15 @@ void session::on_pause(const error_code& ec) {
 void session::do_write(std::string_view bytes) {
   is_writing_ = true;
   last_activity_tick_ = context_.now_tick;
+  if (tls_) {
+    unsent_.assign(bytes.begin(), bytes.end());
+    sent_at_once_ = 0;
+    asio::async_write(*tls_, asio::buffer(unsent_),
+                      [self = shared_from_this()](const error_code& ec, std::size_t written) {
+                        self->on_write(ec, written);
+                      });
+    return;
+  }
   error_code ec;
   std::size_t n = socket_.write_some(asio::buffer(bytes.data(), bytes.size()), ec);
   if (ec == asio::error::would_block) {
@@ -219,7 +354,8 @@ void session::on_write(const error_code& ec, std::size_t n) {
   last_activity_tick_ = context_.now_tick;
   if (is_closed_) return;
   if (ec) {
-    if (!is_normal_ending(ec)) context_.log.warning("write to " + peer() + ": " + lower_message(ec));
+    if (!is_normal_ending(ec))
+      context_.log.warning("write to " + peer() + ": " + lower_message(ec));
     close(describe_ending(ec));
     return;
   }
@@ -243,6 +379,17 @@ void session::on_write(const error_code& ec, std::size_t n) {
 // it; so we keep reading and discarding until its EOF, for at most linger_timeout.
 void session::finish(std::string_view reason) {
   close_reason_ = reason;
+  if (tls_) {
+    // close_notify, then the client's (already in when it sent its own first), within the
+    // linger time.
+    timer().expires_after(linger_timeout);
+    timer().async_wait([self = shared_from_this()](const error_code& ec) {
+      if (!ec) self->close(self->close_reason_);
+    });
+    tls_->async_shutdown(
+        [self = shared_from_this()](const error_code&) { self->close(self->close_reason_); });
+    return;
+  }
   error_code ignored;
   socket_.shutdown(tcp_socket::shutdown_send, ignored);
   if (is_peer_done_) return close(reason);

@@ -3,6 +3,12 @@
 // A read is never started while a write is pending, so a client that never reads cannot make the
 // server hold more than one read buffer and one reply for it.
 //
+// With TLS (session_context::tls set) the same session runs over an ssl::stream on its socket:
+// a handshake first, writes always asynchronous (OpenSSL cannot take back half a record the
+// socket refused), and a close_notify at the end. With --proxy-protocol a PROXY header is read
+// before anything else (before the handshake too) and names the client for the logs and the
+// per-address limit. Both steps are bounded by the handshake timeout.
+//
 // Created by the listener with std::make_shared and start(); owns itself through the handlers of
 // its pending operations and dies when the last one returns without starting another. Its
 // destructor writes the "closed" log line, updates the stats and leaves the registry, so each
@@ -15,6 +21,8 @@
 #include "server/socket.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 
 #include <array>
 #include <chrono>
@@ -26,6 +34,7 @@
 namespace echo {
 
 class session_registry;
+class proxy_header_parser;
 
 // What every session of one reactor shares; all of it outlives the sessions.
 struct session_context {
@@ -36,6 +45,7 @@ struct session_context {
   // compares (see session_registry::check_timeouts).
   std::uint64_t idle_timeout_ticks;
   std::uint64_t write_timeout_ticks;
+  std::uint64_t handshake_timeout_ticks;  // a PROXY header and a TLS handshake, each
   const std::uint64_t& now_tick;
   // The reactor's one read buffer. A session reads into it only once its socket is readable and
   // keeps nothing in it across handlers, so idle sessions need no buffer of their own.
@@ -44,6 +54,9 @@ struct session_context {
   const logger& log;
   stats& counters;
   session_registry& registry;
+  boost::asio::ssl::context* tls;      // null: plain TCP
+  bool is_proxy_protocol;              // a PROXY v1/v2 header comes first
+  std::size_t max_connections_per_ip;  // 0: none; checked here only behind a PROXY header
 };
 
 class session : public std::enable_shared_from_this<session> {
@@ -67,8 +80,13 @@ class session : public std::enable_shared_from_this<session> {
   void check_timeouts(std::uint64_t now);
 
  private:
+  void do_read_proxy_header();
+  void on_proxy_header(const boost::system::error_code& ec, std::size_t n);
+  void on_connected(std::string_view early_data);
+  void on_handshake(const boost::system::error_code& ec);
   void do_next();
   void do_read();
+  std::size_t read_more(std::size_t n);
   void on_first_bytes(const boost::system::error_code& ec, std::size_t n);
   void on_read_ready(const boost::system::error_code& ec);
   void on_read(const boost::system::error_code& ec, std::string_view data);
@@ -85,6 +103,10 @@ class session : public std::enable_shared_from_this<session> {
   std::string peer() const;
 
   tcp_socket socket_;
+  // Only with TLS, over socket_ (which stays the session's, for closing and waiting).
+  std::unique_ptr<boost::asio::ssl::stream<tcp_socket&>> tls_;
+  // Only until the PROXY header is complete.
+  std::unique_ptr<proxy_header_parser> proxy_header_;
   // Made on first use (a pause in a line mode, a lingering close): most sessions never need one,
   // and an idle session is smaller without it.
   std::unique_ptr<steady_timer> timer_;
@@ -97,6 +119,8 @@ class session : public std::enable_shared_from_this<session> {
   std::uint64_t bytes_out_ = 0;
   bool is_writing_ = false;
   bool is_awaiting_rest_ = false;  // a readability wait and the pause timer race
+  bool is_paused_ = false;         // TLS: the pause timer won and cancelled the read
+  bool is_handshaking_ = false;    // reading the PROXY header or in the TLS handshake
   bool is_stopping_ = false;
   bool is_peer_done_ = false;  // the client sent EOF
   bool is_closed_ = false;

@@ -18,6 +18,13 @@ void session_registry::remove(session* s, const boost::asio::ip::address& peer) 
   if (sessions_.empty() && on_empty_) on_empty_();
 }
 
+void session_registry::move(session*, const boost::asio::ip::address& from,
+                            const boost::asio::ip::address& to) {
+  const auto it = per_address_.find(from.to_string());
+  if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
+  ++per_address_[to.to_string()];
+}
+
 std::size_t session_registry::count_from(const boost::asio::ip::address& peer) const {
   const auto it = per_address_.find(peer.to_string());
   return it == per_address_.end() ? 0 : it->second;

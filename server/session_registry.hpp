@@ -21,6 +21,9 @@ class session_registry {
   void add(session* s, const boost::asio::ip::address& peer);
   void remove(session* s, const boost::asio::ip::address& peer);
 
+  // The session learnt its client's real address (from a PROXY header).
+  void move(session* s, const boost::asio::ip::address& from, const boost::asio::ip::address& to);
+
   std::size_t size() const { return sessions_.size(); }
   bool is_empty() const { return sessions_.empty(); }
   // Open connections from `peer`, for --max-connections-per-ip.

@@ -1,0 +1,197 @@
+// The server over TLS (--tls-cert, --tls-key, --tls-client-ca), driven by real TLS clients:
+// `openssl s_client` and socat's OPENSSL address, with throwaway certificates (support/tls_files).
+// At the end of its input socat sends a close_notify, which the server takes as EOF: it answers
+// everything and closes with its own.
+
+#include "support/process.hpp"
+#include "support/running_server.hpp"
+#include "support/tcp_client.hpp"
+#include "support/test_data.hpp"
+#include "support/tls_files.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+using namespace echo::test;
+
+namespace {
+
+std::vector<std::string> tls_args(std::vector<std::string> more = {}) {
+  const tls_files& files = tls_files::get();
+  std::vector<std::string> args = {"--tls-cert", files.path("server.pem"), "--tls-key",
+                                   files.path("server.key")};
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+// openssl s_client, verifying the server against `ca`; `extra`: a client certificate, say.
+// s_client ends the connection as soon as its stdin ends, replies or not, so stdin stays open
+// until `expected` has come back (or the deadline); with nothing expected, until it exits.
+run_result s_client(const running_server& server, std::string_view input, std::string_view expected,
+                    const std::string& ca = "ca.pem", std::vector<std::string> extra = {}) {
+  const tls_files& files = tls_files::get();
+  std::vector<std::string> argv = {"openssl",
+                                   "s_client",
+                                   "-quiet",
+                                   "-no_ign_eof",
+                                   "-verify_return_error",
+                                   "-connect",
+                                   "127.0.0.1:" + std::to_string(server.port()),
+                                   "-CAfile",
+                                   files.path(ca)};
+  for (const auto& e : extra) argv.push_back(e);
+  process client(argv, {true, true, true});
+  const deadline d = deadline::after_default();
+  client.write_stdin(input, d);
+  if (expected.empty()) {
+    client.read_stdout_until_eof(d);
+  } else {
+    client.read_stdout_until(expected, d);
+  }
+  client.close_stdin();
+  client.read_stdout_until_eof(d);
+  return {client.wait_exit(d), client.stdout_text(), client.stderr_text()};
+}
+
+// socat with TLS, verifying the server: it sends all of stdin, a close_notify, and prints all it
+// gets until the server's close_notify.
+run_result socat_tls(const running_server& server, std::string_view input,
+                     deadline d = deadline::after_default()) {
+  const tls_files& files = tls_files::get();
+  return run_to_exit({"socat", "-t", "10", "-",
+                      "OPENSSL:127.0.0.1:" + std::to_string(server.port()) +
+                          ",cafile=" + files.path("ca.pem") + ",commonname=localhost"},
+                     input, d);
+}
+
+}  // namespace
+
+TEST_CASE("tls: s_client gets each line echoed over TLS 1.3", "[integration][tls]") {
+  running_server server(tls_args());
+  CHECK(server.wait_for_log("(TLS, reply echo)"));
+  const run_result r = s_client(server, "hello\nworld\n", "world\n");
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "hello\nworld\n");
+  CHECK(server.wait_for_log("TLS TLSv1.3 with 127.0.0.1:"));
+  CHECK(server.wait_for_log("12 bytes in, 12 bytes out ("));
+}
+
+TEST_CASE("tls: TLS 1.2 is accepted and TLS 1.1 refused", "[integration][tls]") {
+  running_server server(tls_args());
+  const run_result v12 = s_client(server, "twelve\n", "twelve\n", "ca.pem", {"-tls1_2"});
+  CHECK(v12.exit_code == 0);
+  CHECK(v12.out == "twelve\n");
+  CHECK(server.wait_for_log("TLS TLSv1.2 with"));
+  const run_result v11 = s_client(server, "eleven\n", "", "ca.pem", {"-tls1_1"});
+  CHECK(v11.exit_code != 0);
+  CHECK(v11.out.empty());
+  CHECK(server.wait_for_log("TLS handshake with 127.0.0.1:"));
+}
+
+TEST_CASE("tls: 1 MiB of random bytes through socat comes back intact", "[integration][tls]") {
+  running_server server(tls_args());
+  const std::string data = random_bytes(1024 * 1024, 7);
+  const run_result r = socat_tls(server, data, deadline::in(std::chrono::seconds(30)));
+  CHECK(r.exit_code == 0);
+  INFO(describe_difference(data, r.out));
+  CHECK(first_difference(data, r.out) == std::string::npos);
+  CHECK(server.wait_for_log("1048576 bytes in, 1048576 bytes out (eof)"));
+}
+
+TEST_CASE("tls: prefix and ack modes work the same over TLS", "[integration][tls]") {
+  running_server prefix(tls_args({"--reply", "prefix"}));
+  CHECK(s_client(prefix, "hi\nthere\n", "there\n").out == "Echo: hi\nEcho: there\n");
+  running_server ack(tls_args({"--ack", "ACK!", "--reply", "ack", "--once"}));
+  const run_result r = socat_tls(ack, "first\n");
+  CHECK(r.out == "ACK!\n");
+  CHECK(ack.wait_for_log("(once)"));
+}
+
+TEST_CASE("tls: a message without a newline is answered after the pause", "[integration][tls]") {
+  // socat sends the unterminated message, then close_notify: one prefixed reply comes back.
+  running_server server(tls_args({"--reply", "prefix"}));
+  const run_result r = socat_tls(server, "no newline");
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "Echo: no newline");
+}
+
+TEST_CASE("tls: the wrong CA on the client side fails verification", "[integration][tls]") {
+  running_server server(tls_args());
+  const run_result r = s_client(server, "hello\n", "", "other-ca.pem");
+  CHECK(r.exit_code != 0);
+  CHECK(r.out.empty());
+  CHECK(server.wait_for_log("TLS handshake with 127.0.0.1:"));
+}
+
+TEST_CASE("tls: plaintext to a TLS port gets a one-line log and a close", "[integration][tls]") {
+  running_server server(tls_args());
+  tcp_client client = tcp_client::connect("127.0.0.1", server.port());
+  client.send_all("hello\n");
+  const read_result r = client.read_until_eof();
+  CHECK(r.data.find("hello") == std::string::npos);
+  CHECK(server.wait_for_log("failed: wrong version number"));
+  CHECK(server.wait_for_log("(TLS handshake failed)"));
+  // The server is unharmed.
+  CHECK(s_client(server, "still here\n", "here\n").out == "still here\n");
+}
+
+TEST_CASE("tls: a handshake that never finishes is closed at the handshake timeout",
+          "[integration][tls]") {
+  running_server server(tls_args({"--handshake-timeout", "1"}));
+  tcp_client client = tcp_client::connect("127.0.0.1", server.port());
+  client.send_all("\x16\x03\x01");  // the start of a ClientHello, and nothing more
+  const read_result r = client.read_until_eof(deadline::in(std::chrono::seconds(10)));
+  CHECK(r.is_timed_out == false);
+  CHECK(server.wait_for_log("TLS handshake not finished within the handshake timeout"));
+  CHECK(server.wait_for_log("(handshake timeout)"));
+}
+
+TEST_CASE("tls: mutual TLS logs the client certificate's subject", "[integration][tls]") {
+  const tls_files& files = tls_files::get();
+  running_server server(tls_args({"--tls-client-ca", files.path("ca.pem")}));
+  CHECK(server.wait_for_log("(mutual TLS, reply echo)"));
+  const run_result r =
+      s_client(server, "it is me\n", "me\n", "ca.pem",
+               {"-cert", files.path("client.pem"), "-key", files.path("client.key")});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "it is me\n");
+  CHECK(server.wait_for_log("client certificate CN=alice,O=Echo Tests"));
+}
+
+TEST_CASE("tls: mutual TLS refuses a client without a certificate or with a foreign one",
+          "[integration][tls]") {
+  const tls_files& files = tls_files::get();
+  running_server server(tls_args({"--tls-client-ca", files.path("ca.pem")}));
+  const run_result none = s_client(server, "anonymous\n", "");
+  CHECK(none.out.empty());
+  CHECK(server.wait_for_log("failed: peer did not return a certificate"));
+  const run_result foreign =
+      s_client(server, "mallory\n", "", "ca.pem",
+               {"-cert", files.path("other-client.pem"), "-key", files.path("other-client.key")});
+  CHECK(foreign.out.empty());
+  CHECK(server.wait_for_log("failed: certificate verify failed"));
+  CHECK(server.log().find("anonymous") == std::string::npos);
+}
+
+TEST_CASE("tls: bad certificate files are one-line errors and exit 1", "[integration][tls]") {
+  const tls_files& files = tls_files::get();
+  const run_result missing =
+      run_to_exit({echo_server_path(), "-p", "0", "--tls-cert", files.path("nope.pem"), "--tls-key",
+                   files.path("server.key")});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err.find("cannot load TLS certificate '" + files.path("nope.pem") +
+                         "': no such file or directory") != std::string::npos);
+  CHECK(count_occurrences(missing.err, "\n") == 1);
+  const run_result mismatch =
+      run_to_exit({echo_server_path(), "-p", "0", "--tls-cert", files.path("server.pem"),
+                   "--tls-key", files.path("client.key")});
+  CHECK(mismatch.exit_code == 1);
+  CHECK(mismatch.err.find("cannot load TLS private key") != std::string::npos);
+  const run_result alone =
+      run_to_exit({echo_server_path(), "-p", "0", "--tls-cert", files.path("server.pem")});
+  CHECK(alone.exit_code == 2);
+  CHECK(alone.err.find("--tls-cert and --tls-key go together") != std::string::npos);
+}
