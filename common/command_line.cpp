@@ -203,7 +203,8 @@ std::string quote_config_value(std::string_view value) {
 std::string unquote_config_value(std::string_view value) {
   if (value.empty() || value.front() != '"') return std::string(value);
   if (value.size() < 2 || value.back() != '"') {
-    throw usage_error("missing closing quote in " + std::string(value));
+    throw usage_error("missing closing quote in " + std::string(value) +
+                      " (# starts a comment even between quotes: write \\x23)");
   }
   const std::string_view inside = value.substr(1, value.size() - 2);
   std::string text;

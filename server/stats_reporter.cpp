@@ -31,8 +31,14 @@ void stats_reporter::on_tick(const boost::system::error_code& ec) {
   // Also stop when cancel() came while this completion was already queued.
   if (ec || is_cancelled_) return;
   report();
-  // From the previous expiry rather than from now, so that the lines do not drift.
-  timer_.expires_at(timer_.expiry() + interval_);
+  // From the previous expiry rather than from now, so that the lines do not drift; but after a
+  // stall, the next line comes a whole interval later rather than in a burst of missed ones.
+  const auto next = timer_.expiry() + interval_;
+  if (next > std::chrono::steady_clock::now()) {
+    timer_.expires_at(next);
+  } else {
+    timer_.expires_after(interval_);
+  }
   do_tick();
 }
 

@@ -171,7 +171,10 @@ TEST_CASE("command_line: config file errors name the file and what is wrong", "[
       {"once = perhaps\n",
        "the argument ('perhaps') for option 'once' is invalid. Valid choices "
        "are 'on|off', 'yes|no', '1|0' and 'true|false'"},
-      {"port = \"80\n", "port: missing closing quote in \"80"},
+      {"port = \"80\n",
+       "port: missing closing quote in \"80 (# starts a comment even between quotes: write \\x23)"},
+      {"port = \"8#0\"\n",
+       "port: missing closing quote in \"8 (# starts a comment even between quotes: write \\x23)"},
       {"port = \"\\q\"\n", "port: unknown escape in \"\\q\": use \\\\ \\\" \\n \\r \\t or \\xHH"},
   };
   for (const auto& c : cases) {
