@@ -1,8 +1,77 @@
 #include "common/command_line.hpp"
 
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <system_error>
+
 namespace echo {
 
 namespace po = boost::program_options;
+
+namespace {
+
+// Values that Program_options did not default, so that a later layer can tell what is new.
+std::set<std::string> given_names(const po::variables_map& values) {
+  std::set<std::string> names;
+  for (const auto& [name, value] : values) {
+    if (!value.defaulted()) names.insert(name);
+  }
+  return names;
+}
+
+bool is_given(const po::variables_map& values, const std::string& name) {
+  const auto it = values.find(name);
+  return it != values.end() && !it->second.defaulted();
+}
+
+std::string lowercase_first(std::string text) {
+  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return text;
+}
+
+// The whole file, or a usage_error saying why it cannot be read ("no such file or directory",
+// "is a directory", "permission denied").
+std::string read_file(const std::string& path) {
+  const auto fail = [&](int error) {
+    throw usage_error("cannot read config file '" + path +
+                      "': " + lowercase_first(std::generic_category().message(error)));
+  };
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                             &std::fclose);
+  if (!file) fail(errno);
+  std::string text;
+  char chunk[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(chunk, 1, sizeof chunk, file.get())) > 0) text.append(chunk, n);
+  if (std::ferror(file.get())) fail(errno);
+  return text;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool needs_quotes(std::string_view value) {
+  if (value.empty() || value.front() == '"') return true;
+  if (std::isspace(static_cast<unsigned char>(value.front())) ||
+      std::isspace(static_cast<unsigned char>(value.back()))) {
+    return true;
+  }
+  for (const char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '#' || u < 0x20 || u == 0x7f) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 command_line parse_command_line(int argc, const char* const argv[],
                                 const po::options_description& visible) {
@@ -17,6 +86,165 @@ command_line parse_command_line(int argc, const char* const argv[],
             result.values);
   po::notify(result.values);
   return result;
+}
+
+std::string environment_name(std::string_view prefix, std::string_view option) {
+  std::string name(prefix);
+  for (const char c : option) {
+    name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return name;
+}
+
+void store_environment(command_line& line, const po::options_description& settable,
+                       std::string_view prefix, const po::options_description& command_only) {
+  std::map<std::string, std::string> option_of;  // "ECHO_SERVER_MAX_LINE" -> "max-line"
+  for (const auto& option : settable.options()) {
+    option_of[environment_name(prefix, option->long_name())] = option->long_name();
+  }
+  const auto to_option = [&](const std::string& variable) -> std::string {
+    if (variable.compare(0, prefix.size(), prefix) != 0) return {};
+    const auto it = option_of.find(variable);
+    if (it != option_of.end()) return it->second;
+    for (const auto& option : command_only.options()) {
+      if (environment_name(prefix, option->long_name()) == variable) {
+        throw usage_error("environment variable " + variable + ": --" + option->long_name() +
+                          " works only on the command line");
+      }
+    }
+    throw usage_error("environment variable " + variable + " names no option");
+  };
+  const po::parsed_options parsed = po::parse_environment(settable, to_option);
+  // One at a time, so that an error names its variable.
+  for (const po::option& option : parsed.options) {
+    const std::string origin =
+        "environment variable " + environment_name(prefix, option.string_key);
+    if (is_given(line.values, option.string_key)) continue;  // the command line wins
+    po::parsed_options one(&settable);
+    one.options.push_back(option);
+    try {
+      po::store(one, line.values);
+    } catch (const po::error& e) {
+      throw usage_error(origin + ": " + e.what());
+    }
+    line.origins[option.string_key] = origin;
+  }
+}
+
+void store_config_file(command_line& line, const po::options_description& settable,
+                       const std::string& path, const po::options_description& command_only) {
+  const std::string origin = "config file '" + path + "'";
+  std::istringstream text(read_file(path));
+  po::parsed_options parsed(&settable);
+  try {
+    parsed = po::parse_config_file(text, settable, true);
+  } catch (const po::error& e) {
+    throw usage_error(origin + ": " + e.what());
+  }
+  for (po::option& option : parsed.options) {
+    if (option.unregistered) {
+      if (command_only.find_nothrow(option.string_key, false) != nullptr) {
+        throw usage_error(origin + ": --" + option.string_key + " works only on the command line");
+      }
+      throw usage_error(origin + ": unrecognised option '" + option.string_key + "'");
+    }
+    try {
+      for (std::string& value : option.value) value = unquote_config_value(value);
+    } catch (const usage_error& e) {
+      throw usage_error(origin + ": " + option.string_key + ": " + e.what());
+    }
+  }
+  const std::set<std::string> before = given_names(line.values);
+  try {
+    po::store(parsed, line.values);
+  } catch (const po::error& e) {
+    throw usage_error(origin + ": " + e.what());
+  }
+  for (const std::string& name : given_names(line.values)) {
+    if (before.count(name) == 0) line.origins[name] = origin;
+  }
+}
+
+std::string quote_config_value(std::string_view value) {
+  if (!needs_quotes(value)) return std::string(value);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string quoted = "\"";
+  for (const char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '\\':
+        quoted += "\\\\";
+        break;
+      case '"':
+        quoted += "\\\"";
+        break;
+      case '\n':
+        quoted += "\\n";
+        break;
+      case '\r':
+        quoted += "\\r";
+        break;
+      case '\t':
+        quoted += "\\t";
+        break;
+      default:
+        if (c == '#' || u < 0x20 || u == 0x7f) {
+          quoted += "\\x";
+          quoted += hex[u >> 4];
+          quoted += hex[u & 0xf];
+        } else {
+          quoted += c;
+        }
+    }
+  }
+  return quoted + "\"";
+}
+
+std::string unquote_config_value(std::string_view value) {
+  if (value.empty() || value.front() != '"') return std::string(value);
+  if (value.size() < 2 || value.back() != '"') {
+    throw usage_error("missing closing quote in " + std::string(value) +
+                      " (# starts a comment even between quotes: write \\x23)");
+  }
+  const std::string_view inside = value.substr(1, value.size() - 2);
+  std::string text;
+  for (std::size_t i = 0; i < inside.size(); ++i) {
+    if (inside[i] != '\\') {
+      text += inside[i];
+      continue;
+    }
+    const char next = i + 1 < inside.size() ? inside[i + 1] : '\0';
+    ++i;
+    switch (next) {
+      case '\\':
+        text += '\\';
+        break;
+      case '"':
+        text += '"';
+        break;
+      case 'n':
+        text += '\n';
+        break;
+      case 'r':
+        text += '\r';
+        break;
+      case 't':
+        text += '\t';
+        break;
+      case 'x': {
+        const int high = i + 1 < inside.size() ? hex_digit(inside[i + 1]) : -1;
+        const int low = i + 2 < inside.size() ? hex_digit(inside[i + 2]) : -1;
+        if (high < 0 || low < 0) throw usage_error("bad \\x escape in " + std::string(value));
+        text += static_cast<char>(high * 16 + low);
+        i += 2;
+        break;
+      }
+      default:
+        throw usage_error("unknown escape in " + std::string(value) +
+                          ": use \\\\ \\\" \\n \\r \\t or \\xHH");
+    }
+  }
+  return text;
 }
 
 }  // namespace echo

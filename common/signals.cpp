@@ -35,4 +35,25 @@ void stop_signals::on_signal(const boost::system::error_code& ec, int /*signal_n
   }
 }
 
+report_signal::report_signal(boost::asio::io_context& context, std::function<void()> on_signal)
+    : signals_(context, SIGUSR1), on_signal_(std::move(on_signal)) {
+  do_wait();
+}
+
+void report_signal::cancel() {
+  boost::system::error_code ignored;
+  signals_.cancel(ignored);
+}
+
+void report_signal::do_wait() {
+  signals_.async_wait(
+      [this](const boost::system::error_code& ec, int /*signal_number*/) { on_wait(ec); });
+}
+
+void report_signal::on_wait(const boost::system::error_code& ec) {
+  if (ec) return;  // cancelled: shutdown is complete
+  do_wait();
+  on_signal_();
+}
+
 }  // namespace echo

@@ -1,8 +1,12 @@
 #pragma once
-// Ctrl+C and SIGTERM for a reactor. The first SIGINT or SIGTERM calls on_graceful, a second one
-// calls on_hard. Created by the object that owns the io_context, before run(); call cancel() once
-// shutdown is complete so the pending wait does not keep run() from returning. Constructing one
-// also ignores SIGPIPE for the process: writing to a closed peer must be an error code, not death.
+// The signals a reactor listens to: stop_signals for Ctrl+C and SIGTERM, report_signal for
+// SIGUSR1 (a stats line on demand).
+//
+// stop_signals: Ctrl+C and SIGTERM for a reactor. The first SIGINT or SIGTERM calls on_graceful, a
+// second one calls on_hard. Created by the object that owns the io_context, before run(); call
+// cancel() once shutdown is complete so the pending wait does not keep run() from returning.
+// Constructing one also ignores SIGPIPE for the process: writing to a closed peer must be an error
+// code, not death.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -26,6 +30,24 @@ class stop_signals {
   std::function<void()> on_graceful_;
   std::function<void()> on_hard_;
   int received_ = 0;
+};
+
+// SIGUSR1 for a reactor: calls on_signal each time it arrives, until cancel(). Created by the
+// object that owns the io_context, before run(); with --workers only one reactor creates one, so
+// that one signal gives one line. Once it exists, SIGUSR1 no longer kills the process (its default
+// action) but is caught by Asio; call cancel() at shutdown so the wait does not keep run() going.
+class report_signal {
+ public:
+  report_signal(boost::asio::io_context& context, std::function<void()> on_signal);
+
+  void cancel();
+
+ private:
+  void do_wait();
+  void on_wait(const boost::system::error_code& ec);
+
+  boost::asio::signal_set signals_;
+  std::function<void()> on_signal_;
 };
 
 }  // namespace echo

@@ -1,27 +1,65 @@
 #pragma once
-// Plain counters of one reactor: connections now and in total, bytes in and out. Owned by the
-// server, updated by its sessions; no atomics, because a reactor is one thread.
+// The counters of one reactor: connections now and in total, bytes in and out, refusals and
+// timeouts. Owned by the server, updated by its sessions and listener on the reactor's thread;
+// read by any thread (the SIGUSR1 or --stats-interval line of --workers sums every reactor's).
 
-#include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <string>
 
 namespace echo {
 
-struct stats {
-  std::uint64_t connections_total = 0;
-  std::size_t connections_active = 0;
-  std::uint64_t bytes_in = 0;
-  std::uint64_t bytes_out = 0;
-  std::uint64_t refused = 0;  // over --max-connections, --max-connections-per-ip, or no descriptor
-  std::uint64_t timed_out = 0;  // closed by --idle-timeout or --write-timeout
+// A counter with one writer (the reactor that owns it) and any number of readers on other threads.
+//
+// Updates are a relaxed load and a relaxed store, not fetch_add: with a single writer no update
+// can be lost, and on x86 this is a plain load, add and store, whereas fetch_add is a `lock xadd`
+// that costs tens of cycles and bounces the cache line on every message. The std::atomic is still
+// needed so that a reader on another thread sees a whole 64-bit value (never a torn one) and the
+// read is not a data race; relaxed order is enough because each counter is read on its own and may
+// be slightly behind. Never update one counter from two threads.
+class counter {
+ public:
+  counter() = default;
+  counter(std::uint64_t value) : value_(value) {}  // NOLINT: reads like the integer it was
+  // Copies take a snapshot (for summing the workers' counters).
+  counter(const counter& other) : value_(other.load()) {}
+  counter& operator=(const counter& other) { return *this = other.load(); }
+  counter& operator=(std::uint64_t value) {
+    value_.store(value, std::memory_order_relaxed);
+    return *this;
+  }
 
-  // Adds another reactor's counters (--workers sums them at the end).
+  std::uint64_t load() const { return value_.load(std::memory_order_relaxed); }
+  operator std::uint64_t() const { return load(); }  // NOLINT: reads like the integer it was
+
+  counter& operator+=(std::uint64_t n) { return *this = load() + n; }
+  counter& operator-=(std::uint64_t n) { return *this = load() - n; }
+  counter& operator++() { return *this += 1; }
+  counter& operator--() { return *this -= 1; }
+
+ private:
+  std::atomic<std::uint64_t> value_{0};
+};
+
+struct stats {
+  counter connections_total;
+  counter connections_active;
+  counter bytes_in;
+  counter bytes_out;
+  counter refused;    // over --max-connections, --max-connections-per-ip, or no descriptor
+  counter timed_out;  // closed by --idle-timeout or --write-timeout
+
+  // Adds another reactor's counters (--workers sums them). Reads `other` with relaxed loads, so
+  // it may run on any thread; writes only this object.
   stats& operator+=(const stats& other);
 
   // "served 12 connections, 3456 bytes in, 3456 bytes out", then ", 2 refused, 1 timed out" when
   // those are not zero.
   std::string summary() const;
+
+  // "connections_active=3 connections_total=12 bytes_in=3456 bytes_out=3456 refused=0
+  // timed_out=0": every counter as name=value, always in this order, for the stats log line.
+  std::string name_values() const;
 };
 
 }  // namespace echo

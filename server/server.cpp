@@ -53,9 +53,14 @@ server::server(server_options options, const logger& log)
       listener_(context_, log_, stats_, [this](tcp_socket s) { on_accept(std::move(s)); }),
       signals_(
           context_, [this] { stop(); }, [this] { close_everything(); }),
+      stats_total_([this] { return stats_; }),
       grace_timer_(context_),
       sweep_timer_(context_) {
   registry_.on_empty([this] { finish_if_idle(); });
+  if (options_.worker_index == 0) {
+    stats_reporter_.emplace(context_, options_.stats_interval, log_,
+                            [this] { return stats_total_(); });
+  }
 }
 
 std::optional<std::string> server::open() {
@@ -137,6 +142,7 @@ void server::finish_if_idle() {
   grace_timer_.cancel();
   sweep_timer_.cancel();
   signals_.cancel();
+  if (stats_reporter_) stats_reporter_->cancel();
 }
 
 // One timer for all sessions: a session's timeouts cost nothing per message but noting the tick.

@@ -12,6 +12,7 @@
 #include "server/server_options.hpp"
 #include "server/session.hpp"
 #include "server/session_registry.hpp"
+#include "server/stats_reporter.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -19,6 +20,7 @@
 
 #include <array>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -50,6 +52,9 @@ class server {
   boost::asio::io_context& context() { return context_; }
   boost::asio::ip::tcp::endpoint local_endpoint() const { return listener_.local_endpoint(); }
   const stats& counters() const { return stats_; }
+  // What the stats line of worker 0 reports: by default its own counters; run_workers gives it
+  // the sum of every worker's. Call before run().
+  void report_stats_of(std::function<stats()> total) { stats_total_ = std::move(total); }
 
  private:
   void on_accept(tcp_socket socket);
@@ -73,6 +78,8 @@ class server {
   boost::asio::io_context context_{1};
   listener listener_;
   stop_signals signals_;
+  std::function<stats()> stats_total_;
+  std::optional<stats_reporter> stats_reporter_;  // worker 0 only: one line for all
   boost::asio::steady_timer grace_timer_;
   boost::asio::steady_timer sweep_timer_;
   bool is_open_ = false;

@@ -30,6 +30,15 @@ Examples:
   echo-server --port 0                         any free port (see the log line)
   echo-server --reply prefix -v                "Echo: " replies, log each message
   echo-server --reply ack --once               "ACK!", then close
+  echo-server --config /etc/echo-server.conf   settings from a file
+
+Configuration: every option above but --config, --print-config, --help and
+--version may also be set in the --config file ("max-line = 1024") or in an
+environment variable (ECHO_SERVER_MAX_LINE=1024); the command line wins over
+the environment, which wins over the file. --print-config shows the result.
+
+Signals: SIGINT or SIGTERM shuts down gracefully (a second one at once);
+SIGUSR1 logs a stats line (connections, bytes, refused, timed out).
 
 Exit codes: 0 after a clean shutdown (Ctrl+C, SIGTERM), 1 when it cannot run
 (address in use, permission denied), 2 for a bad flag or value.
@@ -42,14 +51,20 @@ std::string help_text(const po::options_description& visible) {
   return out.str();
 }
 
-// A whole number from 0 to `most`, for counts, seconds and milliseconds.
-std::size_t count_from(const std::string& flag, const std::string& text, std::size_t most,
-                       const char* unit) {
-  if (!is_all_digits(text) || text.size() > 9 || std::stoull(text) > most) {
-    throw usage_error("invalid --" + flag + " '" + text + "': expected " + unit + " from 0 to " +
-                      std::to_string(most));
+// A whole number from `least` to `most`, for counts, seconds and milliseconds.
+std::size_t number_from(const std::string& flag, const std::string& text, std::size_t least,
+                        std::size_t most, const char* unit) {
+  if (!is_all_digits(text) || text.size() > 9 || std::stoull(text) > most ||
+      std::stoull(text) < least) {
+    throw usage_error("invalid --" + flag + " '" + text + "': expected " + unit + " from " +
+                      std::to_string(least) + " to " + std::to_string(most));
   }
   return static_cast<std::size_t>(std::stoull(text));
+}
+
+std::size_t count_from(const std::string& flag, const std::string& text, std::size_t most,
+                       const char* unit) {
+  return number_from(flag, text, 0, most, unit);
 }
 
 std::size_t max_line_from(const std::string& text) {
@@ -59,76 +74,201 @@ std::size_t max_line_from(const std::string& text) {
   return static_cast<std::size_t>(std::stoull(text));
 }
 
-server_options parse(int argc, const char* const argv[], const po::options_description& visible) {
-  const command_line line = parse_command_line(argc, argv, visible);
-  const po::variables_map& vm = line.values;
+// The three sets of options: what a config file and the environment may set as well as the
+// command line (in --print-config order), what only the command line takes, and both for --help.
+struct option_set {
+  po::options_description settable{"", 100, 50};
+  po::options_description command_only{"", 100, 50};
+  po::options_description visible{"Options", 100, 50};
+};
 
+// Reads the stored values, and says where a bad one came from: an error about a value from the
+// environment or a config file starts with the variable's or the file's name.
+class value_reader {
+ public:
+  explicit value_reader(const command_line& line) : line_(line) {}
+
+  std::string text(const std::string& name) const { return line_.values[name].as<std::string>(); }
+  bool is_on(const std::string& name) const { return line_.values[name].as<bool>(); }
+
+  // "config file 'echo.conf': " or "environment variable ECHO_SERVER_PORT: ", or "" for the
+  // command line and the defaults.
+  std::string where(const std::string& name) const {
+    const auto it = line_.origins.find(name);
+    return it == line_.origins.end() ? std::string() : it->second + ": ";
+  }
+  // 0 for the command line (and defaults), 1 for the environment, 2 for a config file.
+  int layer(const std::string& name) const {
+    const std::string origin = where(name);
+    if (origin.empty()) return 0;
+    return origin.rfind("environment", 0) == 0 ? 1 : 2;
+  }
+
+  // Runs `read`, adding where(name) to the front of a usage_error it throws.
+  template <class Read>
+  auto checked(const std::string& name, Read read) const {
+    try {
+      return read();
+    } catch (const usage_error& e) {
+      throw usage_error(where(name) + e.what());
+    }
+  }
+
+ private:
+  const command_line& line_;
+};
+
+std::chrono::seconds seconds_from(const value_reader& in, const std::string& name,
+                                  std::size_t least) {
+  constexpr std::size_t a_day = 86400;
+  return std::chrono::seconds(
+      in.checked(name, [&] { return number_from(name, in.text(name), least, a_day, "seconds"); }));
+}
+
+std::size_t count_of(const value_reader& in, const std::string& name) {
+  constexpr std::size_t a_lot = 10'000'000;
+  return in.checked(name, [&] { return count_from(name, in.text(name), a_lot, "a number"); });
+}
+
+void read_tls(const value_reader& in, server_options& options) {
+  options.tls_cert = in.text("tls-cert");
+  options.tls_key = in.text("tls-key");
+  options.tls_client_ca = in.text("tls-client-ca");
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    const char* given = options.tls_cert.empty() ? "tls-key" : "tls-cert";
+    throw usage_error(in.where(given) + "--tls-cert and --tls-key go together");
+  }
+  if (!options.tls_client_ca.empty() && options.tls_cert.empty()) {
+    throw usage_error(in.where("tls-client-ca") + "--tls-client-ca requires --tls-cert");
+  }
+}
+
+// -v and -q from different layers: the higher one wins, as for any other option.
+void read_verbosity(const value_reader& in, server_options& options) {
+  bool verbose = in.is_on("verbose");
+  bool quiet = in.is_on("quiet");
+  if (verbose && quiet) {
+    if (in.layer("verbose") == in.layer("quiet")) {
+      throw usage_error(in.where("verbose") + "--verbose and --quiet cannot be used together");
+    }
+    (in.layer("verbose") < in.layer("quiet") ? quiet : verbose) = false;
+  }
+  if (verbose) options.verbosity = log_level::debug;
+  if (quiet) options.verbosity = log_level::warning;
+}
+
+server_options options_from(const command_line& line, bool is_host_flag_given,
+                            bool is_port_flag_given) {
+  const value_reader in(line);
   server_options options;
-  std::string host = vm["host"].as<std::string>();
-  std::string port = vm["port"].as<std::string>();
-  apply_host_port_arguments(line.positionals, !vm["host"].defaulted(), !vm["port"].defaulted(),
-                            host, port);
-  options.port = parse_port_or_throw(port);
+  std::string host = in.text("host");
+  std::string port = in.text("port");
+  const std::vector<std::string>& arguments = line.positionals;
+  apply_host_port_arguments(arguments, is_host_flag_given, is_port_flag_given, host, port);
+  // A positional HOST or PORT is the command line's, whatever the environment or file said.
+  const bool lone_port = arguments.size() == 1 && is_all_digits(arguments[0]);
+  const std::string host_origin = arguments.size() == 2 || (arguments.size() == 1 && !lone_port)
+                                      ? std::string()
+                                      : in.where("host");
+  const std::string port_origin =
+      arguments.size() == 2 || lone_port ? std::string() : in.where("port");
+  try {
+    options.port = parse_port_or_throw(port);
+  } catch (const usage_error& e) {
+    throw usage_error(port_origin + e.what());
+  }
   std::string why;
   const auto address = resolve_address(host, why);
-  if (!address) throw usage_error("invalid host '" + host + "': " + why);
+  if (!address) throw usage_error(host_origin + "invalid host '" + host + "': " + why);
   options.host = host;
   options.address = *address;
 
-  const auto mode = parse_reply_mode(vm["reply"].as<std::string>());
+  const std::string reply = in.text("reply");
+  const auto mode = parse_reply_mode(reply);
   if (!mode) {
-    throw usage_error("invalid --reply '" + vm["reply"].as<std::string>() +
+    throw usage_error(in.where("reply") + "invalid --reply '" + reply +
                       "': expected echo, prefix or ack");
   }
   options.reply.mode = *mode;
-  options.reply.prefix = vm["prefix"].as<std::string>();
-  options.reply.ack = vm["ack"].as<std::string>();
-  options.reply.once = vm.count("once") != 0;
-  options.reply.max_line = max_line_from(vm["max-line"].as<std::string>());
-  options.message_wait = std::chrono::milliseconds(
-      count_from("message-wait", vm["message-wait"].as<std::string>(), 60000, "milliseconds"));
-  constexpr std::size_t a_day = 86400;
-  constexpr std::size_t a_lot = 10'000'000;
-  options.max_connections =
-      count_from("max-connections", vm["max-connections"].as<std::string>(), a_lot, "a number");
-  options.max_connections_per_ip = count_from(
-      "max-connections-per-ip", vm["max-connections-per-ip"].as<std::string>(), a_lot, "a number");
-  options.idle_timeout = std::chrono::seconds(
-      count_from("idle-timeout", vm["idle-timeout"].as<std::string>(), a_day, "seconds"));
-  options.workers = count_from("workers", vm["workers"].as<std::string>(), 256, "a number");
-  if (options.workers == 0)
-    throw usage_error("invalid --workers '0': expected a number from 1 to 256");
-  options.write_timeout = std::chrono::seconds(
-      count_from("write-timeout", vm["write-timeout"].as<std::string>(), a_day, "seconds"));
+  options.reply.prefix = in.text("prefix");
+  options.reply.ack = in.text("ack");
+  options.reply.once = in.is_on("once");
+  options.reply.max_line =
+      in.checked("max-line", [&] { return max_line_from(in.text("max-line")); });
+  options.message_wait = std::chrono::milliseconds(in.checked("message-wait", [&] {
+    return count_from("message-wait", in.text("message-wait"), 60000, "milliseconds");
+  }));
+  options.max_connections = count_of(in, "max-connections");
+  options.max_connections_per_ip = count_of(in, "max-connections-per-ip");
+  options.idle_timeout = seconds_from(in, "idle-timeout", 0);
+  options.write_timeout = seconds_from(in, "write-timeout", 0);
+  options.handshake_timeout = seconds_from(in, "handshake-timeout", 1);
+  options.workers = in.checked(
+      "workers", [&] { return number_from("workers", in.text("workers"), 1, 256, "a number"); });
+  read_tls(in, options);
+  options.proxy_protocol = in.is_on("proxy-protocol");
+  options.stats_interval = seconds_from(in, "stats-interval", 0);
+  read_verbosity(in, options);
+  return options;
+}
 
-  options.tls_cert = vm.count("tls-cert") ? vm["tls-cert"].as<std::string>() : "";
-  options.tls_key = vm.count("tls-key") ? vm["tls-key"].as<std::string>() : "";
-  options.tls_client_ca = vm.count("tls-client-ca") ? vm["tls-client-ca"].as<std::string>() : "";
-  if (options.tls_cert.empty() != options.tls_key.empty())
-    throw usage_error("--tls-cert and --tls-key go together");
-  if (!options.tls_client_ca.empty() && options.tls_cert.empty())
-    throw usage_error("--tls-client-ca needs --tls-cert and --tls-key");
-  options.handshake_timeout = std::chrono::seconds(
-      count_from("handshake-timeout", vm["handshake-timeout"].as<std::string>(), a_day, "seconds"));
-  if (options.handshake_timeout.count() == 0)
-    throw usage_error("invalid --handshake-timeout '0': expected seconds from 1 to 86400");
-  options.proxy_protocol = vm.count("proxy-protocol") != 0;
-
-  const bool verbose = vm.count("verbose") != 0;
-  const bool quiet = vm.count("quiet") != 0;
-  if (verbose && quiet) throw usage_error("--verbose and --quiet cannot be used together");
-  if (verbose) options.verbosity = log_level::debug;
-  if (quiet) options.verbosity = log_level::warning;
+std::variant<server_options, early_exit> parse(int argc, const char* const argv[],
+                                               const option_set& set) {
+  command_line line = parse_command_line(argc, argv, set.visible);
+  // Only the command line's own --host and --port clash with a positional HOST or PORT.
+  const bool is_host_flag_given = !line.values["host"].defaulted();
+  const bool is_port_flag_given = !line.values["port"].defaulted();
+  store_environment(line, set.settable, environment_prefix, set.command_only);
+  if (line.values.count("config") != 0) {
+    store_config_file(line, set.settable, line.values["config"].as<std::string>(),
+                      set.command_only);
+  }
+  server_options options = options_from(line, is_host_flag_given, is_port_flag_given);
+  if (line.values["print-config"].as<bool>()) {
+    return early_exit{config_text(options), exit_code::ok};
+  }
   return options;
 }
 
 }  // namespace
 
+std::string config_text(const server_options& options) {
+  std::string text;
+  const auto line = [&](const char* name, std::string_view value) {
+    text += std::string(name) + " = " + quote_config_value(value) + "\n";
+  };
+  const auto number = [&](const char* name, auto value) { line(name, std::to_string(value)); };
+  const auto flag = [&](const char* name, bool on) { line(name, on ? "true" : "false"); };
+  line("host", options.host);
+  number("port", options.port);
+  line("reply", to_string(options.reply.mode));
+  line("prefix", options.reply.prefix);
+  line("ack", options.reply.ack);
+  flag("once", options.reply.once);
+  number("max-line", options.reply.max_line);
+  number("message-wait", options.message_wait.count());
+  number("max-connections", options.max_connections);
+  number("max-connections-per-ip", options.max_connections_per_ip);
+  number("idle-timeout", options.idle_timeout.count());
+  number("write-timeout", options.write_timeout.count());
+  number("handshake-timeout", options.handshake_timeout.count());
+  number("workers", options.workers);
+  line("tls-cert", options.tls_cert);
+  line("tls-key", options.tls_key);
+  line("tls-client-ca", options.tls_client_ca);
+  flag("proxy-protocol", options.proxy_protocol);
+  number("stats-interval", options.stats_interval.count());
+  flag("verbose", options.verbosity == log_level::debug);
+  flag("quiet", options.verbosity == log_level::warning);
+  return text;
+}
+
 std::variant<server_options, early_exit> parse_server_options(int argc, const char* const argv[]) {
-  po::options_description visible("Options", 100, 50);
-  // Ports and sizes are read as strings so that a bad value gets our own wording.
+  option_set set;
+  // Ports and sizes are read as strings so that a bad value gets our own wording. Switches are
+  // bool_switch so that a config file can say "once = true" (or false).
   // clang-format off
-  visible.add_options()
+  set.settable.add_options()
       ("host,H", po::value<std::string>()->default_value("127.0.0.1")->value_name("ADDR"),
        "address to listen on: IPv4 or IPv6 (0.0.0.0, ::, ::1) or a host name")
       ("port,p", po::value<std::string>()->default_value("8888")->value_name("N"),
@@ -139,7 +279,7 @@ std::variant<server_options, early_exit> parse_server_options(int argc, const ch
        "what --reply prefix puts before each line")
       ("ack", po::value<std::string>()->default_value("ACK!")->value_name("TEXT"),
        "what --reply ack answers to each line")
-      ("once", "close each connection after its first reply")
+      ("once", po::bool_switch(), "close each connection after its first reply")
       ("max-line", po::value<std::string>()->default_value("65536")->value_name("BYTES"),
        "longest line in line modes; past it the client gets an error line and is disconnected")
       ("message-wait", po::value<std::string>()->default_value("50")->value_name("MS"),
@@ -153,24 +293,38 @@ std::variant<server_options, early_exit> parse_server_options(int argc, const ch
        "close a connection with no traffic for this long (0: never)")
       ("write-timeout", po::value<std::string>()->default_value("30")->value_name("SECONDS"),
        "close a connection that has not taken a pending reply for this long (0: never)")
-      ("tls-cert", po::value<std::string>()->value_name("FILE"),
-       "serve TLS with this PEM certificate chain (with --tls-key)")
-      ("tls-key", po::value<std::string>()->value_name("FILE"), "the PEM private key of --tls-cert")
-      ("tls-client-ca", po::value<std::string>()->value_name("FILE"),
-       "require client certificates signed by this PEM CA (mutual TLS)")
       ("handshake-timeout", po::value<std::string>()->default_value("10")->value_name("SECONDS"),
-       "close a connection whose TLS handshake or PROXY header takes longer")
-      ("proxy-protocol", "expect a PROXY protocol v1 or v2 header (HAProxy) before the data")
+       "bounds a TLS handshake and the wait for a PROXY header (at least 1)")
       ("workers", po::value<std::string>()->default_value("1")->value_name("N"),
        "reactors, one thread each, sharing the port with SO_REUSEPORT")
-      ("verbose,v", "also log each message received")
-      ("quiet,q", "log only warnings and errors (the listening line still shows)")
+      ("tls-cert", po::value<std::string>()->default_value("")->value_name("FILE"),
+       "serve TLS with this PEM certificate (chain); needs --tls-key")
+      ("tls-key", po::value<std::string>()->default_value("")->value_name("FILE"),
+       "the PEM private key of --tls-cert")
+      ("tls-client-ca", po::value<std::string>()->default_value("")->value_name("FILE"),
+       "require client certificates signed by this PEM CA (mutual TLS); needs --tls-cert")
+      ("proxy-protocol", po::bool_switch(),
+       "expect a PROXY protocol v1 or v2 header (HAProxy) before the data")
+      ("stats-interval", po::value<std::string>()->default_value("0")->value_name("SECONDS"),
+       "log the stats line this often (0: only on SIGUSR1)")
+      ("verbose,v", po::bool_switch(), "also log each message received")
+      ("quiet,q", po::bool_switch(),
+       "log only warnings and errors (the listening and stats lines still show)");
+  set.command_only.add_options()
+      ("config", po::value<std::string>()->value_name("FILE"),
+       "read options from FILE, \"name = value\" lines (the command line and ECHO_SERVER_* "
+       "variables win over it)")
+      ("print-config", po::bool_switch(),
+       "print the effective settings as a config file and exit")
       ("help,h", "show this help and exit")
       ("version", "show the version and exit");
   // clang-format on
+  // The settable options one by one, then the others as a group after a blank line.
+  for (const auto& option : set.settable.options()) set.visible.add(option);
+  set.visible.add(set.command_only);
 
-  return run_command_line<server_options>("echo-server", argc, argv, help_text(visible),
-                                          [&] { return parse(argc, argv, visible); });
+  return run_command_line<server_options>("echo-server", argc, argv, help_text(set.visible),
+                                          [&] { return parse(argc, argv, set); });
 }
 
 }  // namespace echo

@@ -1,6 +1,8 @@
 #pragma once
-// The daemon's command line: what it accepts, its --help, and every usage error's wording.
-// Program_options stays in this file pair; the rest of the server sees only server_options.
+// The daemon's settings: what it accepts on the command line, from ECHO_SERVER_* environment
+// variables and from a --config file (in that order of precedence, over the defaults), its
+// --help and --print-config, and every usage error's wording. Program_options stays in this file
+// pair; the rest of the server sees only server_options.
 
 #include "common/errors.hpp"
 #include "common/log.hpp"
@@ -11,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <variant>
 
 namespace echo {
@@ -24,20 +27,34 @@ struct server_options {
   // whole message. Waiting for a pause, not just for an empty receive queue, keeps a long line
   // that arrives in several segments from being answered in pieces.
   std::chrono::milliseconds message_wait{50};
-  std::size_t max_connections = 0;             // 0: derived from the descriptor limit at start
-  std::size_t max_connections_per_ip = 0;      // 0: no limit per address
-  std::chrono::seconds idle_timeout{300};      // 0: never
-  std::chrono::seconds write_timeout{30};      // 0: never
-  std::string tls_cert;                        // PEM; with tls_key, the listener speaks TLS
-  std::string tls_key;                         // PEM
-  std::string tls_client_ca;                   // PEM; when set, client certificates are required
-  std::chrono::seconds handshake_timeout{10};  // a TLS handshake or a PROXY header, each
-  bool proxy_protocol = false;   // a PROXY v1/v2 header precedes each connection's data
-  std::size_t workers = 1;       // reactors, one thread each, sharing the port
-  std::size_t worker_index = 0;  // set by run_workers: which reactor this is
+  std::size_t max_connections = 0;         // 0: derived from the descriptor limit at start
+  std::size_t max_connections_per_ip = 0;  // 0: no limit per address
+  std::chrono::seconds idle_timeout{300};  // 0: never
+  std::chrono::seconds write_timeout{30};  // 0: never
+  // Bounds a TLS handshake and the wait for a PROXY header, each. Never 0.
+  std::chrono::seconds handshake_timeout{10};
+  // PEM files, as given (not checked here: the server loads them at start). TLS when tls_cert is
+  // set, and then tls_key is too; tls_client_ca (only with tls_cert) asks for client certificates.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  bool proxy_protocol = false;             // a PROXY v1/v2 header comes before the data
+  std::chrono::seconds stats_interval{0};  // log the stats line this often (0: only on SIGUSR1)
+  std::size_t workers = 1;                 // reactors, one thread each, sharing the port
+  std::size_t worker_index = 0;            // set by run_workers: which reactor this is
   log_level verbosity = log_level::info;
 };
 
+// The options from argv, the environment and --config; or what to print instead (--help,
+// --version, --print-config, a usage error) and the exit code.
 std::variant<server_options, early_exit> parse_server_options(int argc, const char* const argv[]);
+
+// The --print-config text: one "name = value" line per option a config file may hold, in --help
+// order, defaults included. A valid config file that gives back the same options.
+std::string config_text(const server_options& options);
+
+// The prefix of the environment variables: ECHO_SERVER_ + the long option in upper case, '-' as
+// '_'.
+constexpr std::string_view environment_prefix = "ECHO_SERVER_";
 
 }  // namespace echo

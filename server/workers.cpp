@@ -31,6 +31,14 @@ exit_code run_workers(const server_options& options, const logger& log) {
     port = workers.back()->local_endpoint().port();
   }
 
+  // Worker 0 (the last one opened) logs the stats line for all. Other workers' counters are read
+  // while they run: single-writer atomics, see common/stats.hpp.
+  workers.back()->report_stats_of([&workers] {
+    stats sum;
+    for (const auto& w : workers) sum += w->counters();
+    return sum;
+  });
+
   std::vector<std::thread> threads;
   for (auto& w : workers) threads.emplace_back([&w] { w->run(); });
   for (auto& t : threads) t.join();

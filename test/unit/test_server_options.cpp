@@ -1,5 +1,6 @@
-// server_options: echo-server's command line. Defaults, flags vs positional HOST PORT, and the
-// exact one-line wording and exit code of every usage error.
+// server_options: echo-server's command line, ECHO_SERVER_* variables and --config file. Defaults,
+// flags vs positional HOST PORT, precedence, --print-config, and the exact one-line wording and
+// exit code of every usage error.
 
 #include "server/server_options.hpp"
 
@@ -12,9 +13,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
 #include <string>
 #include <variant>
 #include <vector>
+
+#include <unistd.h>
 
 namespace {
 
@@ -392,4 +400,323 @@ TEST_CASE("server_options: --workers", "[server_options]") {
     CHECK(e->code == exit_code::usage);
     CHECK(e->text.find("invalid --workers '" + std::string(bad) + "'") != std::string::npos);
   }
+}
+
+TEST_CASE("server_options: TLS, PROXY protocol, handshake and stats settings", "[server_options]") {
+  using std::chrono::seconds;
+  const server_options defaults = options_from({});
+  CHECK(defaults.tls_cert.empty());
+  CHECK(defaults.tls_key.empty());
+  CHECK(defaults.tls_client_ca.empty());
+  CHECK(defaults.handshake_timeout == seconds(10));
+  CHECK_FALSE(defaults.proxy_protocol);
+  CHECK(defaults.stats_interval == seconds(0));
+
+  const server_options o = options_from({"--tls-cert", "server.pem", "--tls-key", "server.key",
+                                         "--tls-client-ca", "ca.pem", "--handshake-timeout", "3",
+                                         "--proxy-protocol", "--stats-interval", "60"});
+  CHECK(o.tls_cert == "server.pem");
+  CHECK(o.tls_key == "server.key");
+  CHECK(o.tls_client_ca == "ca.pem");
+  CHECK(o.handshake_timeout == seconds(3));
+  CHECK(o.proxy_protocol);
+  CHECK(o.stats_interval == seconds(60));
+  // The files are not looked at here: the server loads them at start.
+  CHECK(options_from({"--tls-cert", "/nonexistent", "--tls-key", "/nonexistent"}).tls_cert ==
+        "/nonexistent");
+  CHECK(options_from({"--handshake-timeout", "1"}).handshake_timeout == seconds(1));
+  CHECK(options_from({"--handshake-timeout", "86400"}).handshake_timeout == seconds(86400));
+  CHECK(options_from({"--stats-interval", "86400"}).stats_interval == seconds(86400));
+}
+
+TEST_CASE("server_options: TLS, handshake and stats usage errors have exact one-line wording",
+          "[server_options]") {
+  struct error_case {
+    arg_list args;
+    std::string text;
+  };
+  const std::vector<error_case> cases = {
+      {{"--tls-cert", "c.pem"}, usage_line("--tls-cert and --tls-key go together")},
+      {{"--tls-key", "k.pem"}, usage_line("--tls-cert and --tls-key go together")},
+      {{"--tls-client-ca", "ca.pem"}, usage_line("--tls-client-ca requires --tls-cert")},
+      {{"--tls-client-ca", "ca.pem", "--tls-key", "k.pem"},
+       usage_line("--tls-cert and --tls-key go together")},
+      {{"--handshake-timeout", "0"},
+       usage_line("invalid --handshake-timeout '0': expected seconds from 1 to 86400")},
+      {{"--handshake-timeout", "86401"},
+       usage_line("invalid --handshake-timeout '86401': expected seconds from 1 to 86400")},
+      {{"--handshake-timeout", "x"},
+       usage_line("invalid --handshake-timeout 'x': expected seconds from 1 to 86400")},
+      {{"--stats-interval", "-1"},
+       usage_line("invalid --stats-interval '-1': expected seconds from 0 to 86400")},
+      {{"--stats-interval", "1.5"},
+       usage_line("invalid --stats-interval '1.5': expected seconds from 0 to 86400")},
+      {{"--proxy-protocol=true"},
+       usage_line("option '--proxy-protocol' does not take any arguments")},
+  };
+  for (const auto& c : cases) {
+    DYNAMIC_SECTION(command_line(c.args)) {
+      const early_exit e = exit_from(c.args);
+      REQUIRE(e.code == exit_code::usage);
+      REQUIRE(e.text == c.text);
+    }
+  }
+}
+
+TEST_CASE("server_options: --help lists the new options", "[server_options]") {
+  const early_exit e = exit_from({"--help"});
+  REQUIRE_THAT(e.text, Catch::Contains("--tls-cert FILE") && Catch::Contains("--tls-key FILE") &&
+                           Catch::Contains("--tls-client-ca FILE") &&
+                           Catch::Contains("--handshake-timeout SECONDS (=10)") &&
+                           Catch::Contains("--proxy-protocol") &&
+                           Catch::Contains("--stats-interval SECONDS (=0)") &&
+                           Catch::Contains("--config FILE") && Catch::Contains("--print-config") &&
+                           Catch::Contains("ECHO_SERVER_MAX_LINE") && Catch::Contains("SIGUSR1"));
+}
+
+namespace {
+
+// A file in the temporary directory holding `text`, removed at the end of the test.
+class scratch_file {
+ public:
+  explicit scratch_file(const std::string& text) {
+    static int made = 0;
+    path_ = (std::filesystem::temp_directory_path() /
+             ("echo-server-options-" + std::to_string(::getpid()) + "-" + std::to_string(++made) +
+              ".conf"))
+                .string();
+    std::ofstream(path_, std::ios::binary) << text;
+  }
+  ~scratch_file() { std::remove(path_.c_str()); }
+  scratch_file(const scratch_file&) = delete;
+  scratch_file& operator=(const scratch_file&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Sets an environment variable for one test (Catch runs tests on one thread).
+class scoped_variable {
+ public:
+  scoped_variable(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
+  ~scoped_variable() { ::unsetenv(name_); }
+  scoped_variable(const scoped_variable&) = delete;
+  scoped_variable& operator=(const scoped_variable&) = delete;
+
+ private:
+  const char* name_;
+};
+
+std::string print_config(const arg_list& args) {
+  arg_list with = args;
+  with.push_back("--print-config");
+  const early_exit e = exit_from(with);
+  REQUIRE(e.code == exit_code::ok);
+  return e.text;
+}
+
+// The value of `name` in --print-config text ("port = 8888" -> "8888").
+std::string printed(const std::string& text, const std::string& name) {
+  const std::string key = "\n" + name + " = ";
+  const std::string all = "\n" + text;
+  const auto at = all.find(key);
+  if (at == std::string::npos) return "(absent)";
+  const auto start = at + key.size();
+  return all.substr(start, all.find('\n', start) - start);
+}
+
+}  // namespace
+
+TEST_CASE("server_options: --print-config prints every settable option with its default",
+          "[server_options]") {
+  const std::string text = print_config({});
+  CHECK(text ==
+        "host = 127.0.0.1\n"
+        "port = 8888\n"
+        "reply = echo\n"
+        "prefix = \"Echo: \"\n"
+        "ack = ACK!\n"
+        "once = false\n"
+        "max-line = 65536\n"
+        "message-wait = 50\n"
+        "max-connections = 0\n"
+        "max-connections-per-ip = 0\n"
+        "idle-timeout = 300\n"
+        "write-timeout = 30\n"
+        "handshake-timeout = 10\n"
+        "workers = 1\n"
+        "tls-cert = \"\"\n"
+        "tls-key = \"\"\n"
+        "tls-client-ca = \"\"\n"
+        "proxy-protocol = false\n"
+        "stats-interval = 0\n"
+        "verbose = false\n"
+        "quiet = false\n");
+}
+
+// Guards against an option added to the parser but forgotten in --print-config: every long
+// option --help shows, but those only the command line takes, has its line.
+TEST_CASE("server_options: --print-config has a line for every option --help shows",
+          "[server_options]") {
+  const std::string whole_help = exit_from({"--help"}).text;
+  const std::string help = whole_help.substr(0, whole_help.find("\nReply modes"));
+  const std::string text = print_config({});
+  const std::regex long_option(R"(\n  (?:-[a-zA-Z] \[ )?--([a-z-]+))");
+  std::size_t checked = 0;
+  for (auto it = std::sregex_iterator(help.begin(), help.end(), long_option);
+       it != std::sregex_iterator(); ++it) {
+    const std::string name = (*it)[1];
+    if (name == "help" || name == "version" || name == "config" || name == "print-config") {
+      CHECK(printed(text, name) == "(absent)");
+      continue;
+    }
+    INFO(name);
+    CHECK(printed(text, name) != "(absent)");
+    ++checked;
+  }
+  CHECK(checked == 21);
+}
+
+TEST_CASE("server_options: --print-config shows the effective values", "[server_options]") {
+  const std::string text =
+      print_config({"0.0.0.0", "9999", "--reply", "prefix", "--prefix", "# ", "--once", "-q",
+                    "--proxy-protocol", "--tls-cert", "c.pem", "--tls-key", "k.pem"});
+  CHECK(printed(text, "host") == "0.0.0.0");
+  CHECK(printed(text, "port") == "9999");
+  CHECK(printed(text, "reply") == "prefix");
+  CHECK(printed(text, "prefix") == "\"\\x23 \"");
+  CHECK(printed(text, "once") == "true");
+  CHECK(printed(text, "quiet") == "true");
+  CHECK(printed(text, "verbose") == "false");
+  CHECK(printed(text, "proxy-protocol") == "true");
+  CHECK(printed(text, "tls-cert") == "c.pem");
+}
+
+TEST_CASE("server_options: --print-config output read back as --config gives the same settings",
+          "[server_options]") {
+  for (const arg_list& args :
+       {arg_list{}, arg_list{"::1", "0", "--reply", "ack", "--ack", " \"OK\"\t#1 ", "-v"},
+        arg_list{"--prefix", "", "--max-line", "7", "--workers", "3", "--stats-interval", "5",
+                 "--tls-cert", "a b.pem", "--tls-key", "k#.pem", "--tls-client-ca", "ca.pem"}}) {
+    INFO(command_line(args));
+    const std::string first = print_config(args);
+    const scratch_file file(first);
+    CHECK(print_config({"--config", file.path().c_str()}) == first);
+  }
+}
+
+TEST_CASE("server_options: a config file sets options under the command line", "[server_options]") {
+  const scratch_file file(
+      "# echo-server settings\n"
+      "port = 9000\n"
+      "reply = prefix\n"
+      "prefix = \"> \"\n"
+      "max-line = 1024\n"
+      "proxy-protocol = true\n"
+      "once = true\n"
+      "idle-timeout = 5\n");
+  const server_options o = options_from({"--config", file.path().c_str(), "--idle-timeout", "6"});
+  CHECK(o.port == 9000);
+  CHECK(o.reply.mode == reply_mode::prefix);
+  CHECK(o.reply.prefix == "> ");
+  CHECK(o.reply.max_line == 1024);
+  CHECK(o.proxy_protocol);
+  CHECK(o.reply.once);
+  CHECK(o.idle_timeout == std::chrono::seconds(6));
+  // Positional HOST PORT are the command line's too, and win over the file.
+  CHECK(options_from({"--config", file.path().c_str(), "7000"}).port == 7000);
+  CHECK(options_from({"--config", file.path().c_str(), "::1", "7000"}).address ==
+        ip::make_address("::1"));
+}
+
+TEST_CASE("server_options: ECHO_SERVER_ variables sit between the command line and the file",
+          "[server_options]") {
+  const scratch_file file("port = 9000\nmax-line = 10\nreply = ack\n");
+  const scoped_variable port("ECHO_SERVER_PORT", "9001");
+  const scoped_variable line("ECHO_SERVER_MAX_LINE", "1024");
+  const scoped_variable proxy("ECHO_SERVER_PROXY_PROTOCOL", "true");
+  const server_options o = options_from({"--config", file.path().c_str(), "-p", "9002"});
+  CHECK(o.port == 9002);                   // command line
+  CHECK(o.reply.max_line == 1024);         // environment over file
+  CHECK(o.reply.mode == reply_mode::ack);  // file over default
+  CHECK(o.proxy_protocol);                 // environment
+  CHECK(options_from({"--config", file.path().c_str()}).port == 9001);
+  CHECK(options_from({}).port == 9001);
+  // A positional PORT is the command line's: it is not "given twice" with the environment's.
+  CHECK(options_from({"7000"}).port == 7000);
+}
+
+TEST_CASE("server_options: -v and -q from different layers: the higher one wins",
+          "[server_options]") {
+  const scratch_file verbose("verbose = true\n");
+  const scratch_file both("verbose = true\nquiet = true\n");
+  CHECK(exit_from({"--config", both.path().c_str()}).text ==
+        usage_line("config file '" + both.path() +
+                   "': --verbose and --quiet cannot be used together"));
+  CHECK(options_from({"--config", verbose.path().c_str(), "-q"}).verbosity == log_level::warning);
+  CHECK(options_from({"--config", verbose.path().c_str()}).verbosity == log_level::debug);
+  const scoped_variable quiet("ECHO_SERVER_QUIET", "1");
+  CHECK(options_from({"--config", verbose.path().c_str()}).verbosity == log_level::warning);
+  CHECK(options_from({"-v"}).verbosity == log_level::debug);
+}
+
+TEST_CASE("server_options: a bad value from the environment or a file names where it came from",
+          "[server_options]") {
+  const scratch_file file("max-line = 0\nworkers = 2\n");
+  CHECK(exit_from({"--config", file.path().c_str()}).text ==
+        usage_line("config file '" + file.path() +
+                   "': invalid --max-line '0': expected a number of bytes, at least 1"));
+  const scratch_file tls("tls-client-ca = ca.pem\n");
+  CHECK(exit_from({"--config", tls.path().c_str()}).text ==
+        usage_line("config file '" + tls.path() + "': --tls-client-ca requires --tls-cert"));
+  {
+    const scoped_variable port("ECHO_SERVER_PORT", "http");
+    CHECK(exit_from({}).text ==
+          usage_line("environment variable ECHO_SERVER_PORT: invalid port 'http': expected a "
+                     "number from 0 to 65535"));
+    CHECK(options_from({"-p", "80"}).port == 80);  // the command line wins: no error
+  }
+  {
+    const scoped_variable host("ECHO_SERVER_HOST", "nope.invalid");
+    CHECK(exit_from({}).text ==
+          usage_line("environment variable ECHO_SERVER_HOST: invalid host 'nope.invalid': not an "
+                     "IP address and it does not resolve"));
+  }
+  {
+    const scoped_variable reply("ECHO_SERVER_REPLY", "loud");
+    CHECK(exit_from({}).text ==
+          usage_line("environment variable ECHO_SERVER_REPLY: invalid --reply 'loud': expected "
+                     "echo, prefix or ack"));
+  }
+}
+
+TEST_CASE("server_options: unknown ECHO_SERVER_ variables and config keys are usage errors",
+          "[server_options]") {
+  {
+    const scoped_variable typo("ECHO_SERVER_MAXLINE", "10");
+    const early_exit e = exit_from({});
+    CHECK(e.code == exit_code::usage);
+    CHECK(e.text == usage_line("environment variable ECHO_SERVER_MAXLINE names no option"));
+  }
+  for (const char* name : {"ECHO_SERVER_CONFIG", "ECHO_SERVER_PRINT_CONFIG", "ECHO_SERVER_HELP",
+                           "ECHO_SERVER_VERSION"}) {
+    INFO(name);
+    const scoped_variable v(name, "1");
+    CHECK_THAT(exit_from({}).text, Catch::Contains(" works only on the command line"));
+  }
+  for (const char* key : {"help", "version", "config", "print-config"}) {
+    INFO(key);
+    const scratch_file file(std::string(key) + " = 1\n");
+    CHECK(exit_from({"--config", file.path().c_str()}).text ==
+          usage_line("config file '" + file.path() + "': --" + key +
+                     " works only on the command line"));
+  }
+  const scratch_file file("max_line = 10\n");
+  CHECK(exit_from({"--config", file.path().c_str()}).text ==
+        usage_line("config file '" + file.path() + "': unrecognised option 'max_line'"));
+  const early_exit missing = exit_from({"--config", "/nonexistent/echo-server.conf"});
+  CHECK(missing.code == exit_code::usage);
+  CHECK(missing.text == usage_line("cannot read config file '/nonexistent/echo-server.conf': no "
+                                   "such file or directory"));
 }

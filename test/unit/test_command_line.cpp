@@ -1,0 +1,234 @@
+// command_line: the layers below the command line (environment variables and a config file, each
+// under what is already set), the environment variable names, and config value quoting.
+
+#include "common/command_line.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+namespace {
+
+namespace po = boost::program_options;
+using echo::command_line;
+using echo::usage_error;
+
+// A file in the temporary directory holding `text`, removed at the end of the test.
+class scratch_file {
+ public:
+  explicit scratch_file(const std::string& text) {
+    static int made = 0;
+    path_ = (std::filesystem::temp_directory_path() /
+             ("echo-command-line-" + std::to_string(::getpid()) + "-" + std::to_string(++made) +
+              ".conf"))
+                .string();
+    std::ofstream(path_, std::ios::binary) << text;
+  }
+  ~scratch_file() { std::remove(path_.c_str()); }
+  scratch_file(const scratch_file&) = delete;
+  scratch_file& operator=(const scratch_file&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Sets an environment variable for one test.
+class scoped_variable {
+ public:
+  scoped_variable(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
+  ~scoped_variable() { ::unsetenv(name_); }
+  scoped_variable(const scoped_variable&) = delete;
+  scoped_variable& operator=(const scoped_variable&) = delete;
+
+ private:
+  const char* name_;
+};
+
+// A small program's options: two settable, one switch, and --config only on the command line.
+struct test_options {
+  po::options_description settable;
+  po::options_description command_only;
+  po::options_description visible;
+
+  test_options() {
+    settable.add_options()("port", po::value<std::string>()->default_value("8888"))(
+        "max-line", po::value<std::string>()->default_value("100"))("once", po::bool_switch());
+    command_only.add_options()("config", po::value<std::string>())("help", "help");
+    visible.add(settable).add(command_only);
+  }
+
+  command_line parse(std::vector<const char*> args) const {
+    args.insert(args.begin(), "test");
+    return echo::parse_command_line(static_cast<int>(args.size()), args.data(), visible);
+  }
+};
+
+std::string what_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const usage_error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("command_line: environment variable names", "[command_line]") {
+  CHECK(echo::environment_name("ECHO_SERVER_", "port") == "ECHO_SERVER_PORT");
+  CHECK(echo::environment_name("ECHO_SERVER_", "max-line") == "ECHO_SERVER_MAX_LINE");
+  CHECK(echo::environment_name("ECHO_SERVER_", "max-connections-per-ip") ==
+        "ECHO_SERVER_MAX_CONNECTIONS_PER_IP");
+}
+
+TEST_CASE("command_line: the environment fills in below the command line", "[command_line]") {
+  const test_options o;
+  const scoped_variable port("ECHO_TEST_PORT", "9000");
+  const scoped_variable line("ECHO_TEST_MAX_LINE", "5");
+  const scoped_variable once("ECHO_TEST_ONCE", "true");
+  command_line cl = o.parse({"--port", "7000"});
+  echo::store_environment(cl, o.settable, "ECHO_TEST_", o.command_only);
+  CHECK(cl.values["port"].as<std::string>() == "7000");
+  CHECK(cl.values["max-line"].as<std::string>() == "5");
+  CHECK(cl.values["once"].as<bool>());
+  CHECK(cl.origins.count("port") == 0);
+  CHECK(cl.origins.at("max-line") == "environment variable ECHO_TEST_MAX_LINE");
+}
+
+TEST_CASE("command_line: an environment variable that names no option is an error",
+          "[command_line]") {
+  const test_options o;
+  SECTION("a typo") {
+    const scoped_variable typo("ECHO_TEST_PROT", "9000");
+    command_line cl = o.parse({});
+    CHECK(what_of([&] { echo::store_environment(cl, o.settable, "ECHO_TEST_", o.command_only); }) ==
+          "environment variable ECHO_TEST_PROT names no option");
+  }
+  SECTION("an option only the command line takes") {
+    const scoped_variable help("ECHO_TEST_CONFIG", "x.conf");
+    command_line cl = o.parse({});
+    CHECK(what_of([&] { echo::store_environment(cl, o.settable, "ECHO_TEST_", o.command_only); }) ==
+          "environment variable ECHO_TEST_CONFIG: --config works only on the command line");
+  }
+  SECTION("a bad switch value") {
+    const scoped_variable once("ECHO_TEST_ONCE", "maybe");
+    command_line cl = o.parse({});
+    CHECK_THAT(
+        what_of([&] { echo::store_environment(cl, o.settable, "ECHO_TEST_", o.command_only); }),
+        Catch::StartsWith("environment variable ECHO_TEST_ONCE: the argument ('maybe')"));
+  }
+  SECTION("variables without the prefix are none of our business") {
+    const scoped_variable other("ECHO_TESTING", "1");
+    command_line cl = o.parse({});
+    CHECK_NOTHROW(echo::store_environment(cl, o.settable, "ECHO_TEST_", o.command_only));
+  }
+}
+
+TEST_CASE("command_line: a config file fills in below the command line and environment",
+          "[command_line]") {
+  const test_options o;
+  const scratch_file file("# a comment\nport = 7000\n\n  max-line=5  \nonce = true\n");
+  const scoped_variable line("ECHO_TEST_MAX_LINE", "6");
+  command_line cl = o.parse({"--port", "9000"});
+  echo::store_environment(cl, o.settable, "ECHO_TEST_", o.command_only);
+  echo::store_config_file(cl, o.settable, file.path(), o.command_only);
+  CHECK(cl.values["port"].as<std::string>() == "9000");
+  CHECK(cl.values["max-line"].as<std::string>() == "6");
+  CHECK(cl.values["once"].as<bool>());
+  CHECK(cl.origins.at("once") == "config file '" + file.path() + "'");
+  CHECK(cl.origins.at("max-line") == "environment variable ECHO_TEST_MAX_LINE");
+}
+
+TEST_CASE("command_line: config file values may be quoted", "[command_line]") {
+  const test_options o;
+  const scratch_file file("port = \" a\\x23b\\\\ \"\n");
+  command_line cl = o.parse({});
+  echo::store_config_file(cl, o.settable, file.path(), o.command_only);
+  CHECK(cl.values["port"].as<std::string>() == " a#b\\ ");
+}
+
+TEST_CASE("command_line: config file errors name the file and what is wrong", "[command_line]") {
+  const test_options o;
+  struct error_case {
+    std::string text;
+    std::string error;  // after "config file 'PATH': "
+  };
+  const std::vector<error_case> cases = {
+      {"prot = 1\n", "unrecognised option 'prot'"},
+      {"help = 1\n", "--help works only on the command line"},
+      {"config = other.conf\n", "--config works only on the command line"},
+      {"port = 1\nport = 2\n", "option 'port' cannot be specified more than once"},
+      {"just words\n", "the options configuration file contains an invalid line 'just words'"},
+      {"[server]\nport = 1\n", "unrecognised option 'server.port'"},
+      {"once = perhaps\n",
+       "the argument ('perhaps') for option 'once' is invalid. Valid choices "
+       "are 'on|off', 'yes|no', '1|0' and 'true|false'"},
+      {"port = \"80\n",
+       "port: missing closing quote in \"80 (# starts a comment even between quotes: write \\x23)"},
+      {"port = \"8#0\"\n",
+       "port: missing closing quote in \"8 (# starts a comment even between quotes: write \\x23)"},
+      {"port = \"\\q\"\n", "port: unknown escape in \"\\q\": use \\\\ \\\" \\n \\r \\t or \\xHH"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.text);
+    const scratch_file file(c.text);
+    command_line cl = o.parse({});
+    CHECK(what_of([&] { echo::store_config_file(cl, o.settable, file.path(), o.command_only); }) ==
+          "config file '" + file.path() + "': " + c.error);
+  }
+}
+
+TEST_CASE("command_line: a config file that cannot be read is an error", "[command_line]") {
+  const test_options o;
+  command_line cl = o.parse({});
+  CHECK(what_of([&] {
+          echo::store_config_file(cl, o.settable, "/nonexistent/echo.conf", o.command_only);
+        }) == "cannot read config file '/nonexistent/echo.conf': no such file or directory");
+  const std::string directory = std::filesystem::temp_directory_path().string();
+  CHECK(what_of([&] { echo::store_config_file(cl, o.settable, directory, o.command_only); }) ==
+        "cannot read config file '" + directory + "': is a directory");
+}
+
+TEST_CASE("command_line: config values are quoted only when a file could not hold them as they are",
+          "[command_line]") {
+  struct quote_case {
+    std::string value;
+    std::string written;
+  };
+  const std::vector<quote_case> cases = {
+      {"8888", "8888"},
+      {"Echo: x", "Echo: x"},
+      {"a\\b", "a\\b"},
+      {"caf\xc3\xa9", "caf\xc3\xa9"},
+      {"", "\"\""},
+      {"Echo: ", "\"Echo: \""},
+      {" x", "\" x\""},
+      {"a#b", "\"a\\x23b\""},
+      {"\"q\"", "\"\\\"q\\\"\""},
+      {"line\r\n", "\"line\\r\\n\""},
+      {"tab\there", "\"tab\\there\""},
+      {std::string("nul\0!", 5), "\"nul\\x00!\""},
+      {"\x7f", "\"\\x7f\""},
+  };
+  for (const auto& c : cases) {
+    INFO(c.value);
+    CHECK(echo::quote_config_value(c.value) == c.written);
+    CHECK(echo::unquote_config_value(c.written) == c.value);
+  }
+}
+
+TEST_CASE("command_line: every byte survives quoting and unquoting", "[command_line]") {
+  std::string all;
+  for (int b = 0; b < 256; ++b) all += static_cast<char>(b);
+  CHECK(echo::unquote_config_value(echo::quote_config_value(all)) == all);
+  CHECK(echo::quote_config_value(all).find('#') == std::string::npos);
+  CHECK(echo::quote_config_value(all).find('\n') == std::string::npos);
+}
