@@ -3,10 +3,10 @@
 #include "common/errors.hpp"
 #include "common/log.hpp"
 
-#include <boost/asio/ssl/error.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <boost/asio/ssl/error.hpp>
 
 #include <memory>
 
@@ -93,6 +93,21 @@ std::string describe_tls_error(const error_code& ec) {
     if (reason != nullptr) return reason;
   }
   return lower_message(ec);
+}
+
+std::string describe_handshake_error(const error_code& ec, SSL* ssl) {
+  std::string reason = describe_tls_error(ec);
+  const bool is_verify_failure =
+      ec.category() == boost::asio::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED;
+  if (ssl == nullptr || !is_verify_failure) return reason;
+  const long verify_result = ::SSL_get_verify_result(ssl);
+  if (verify_result != X509_V_OK) {
+    reason += " (";
+    reason += ::X509_verify_cert_error_string(verify_result);
+    reason += ")";
+  }
+  return reason;
 }
 
 std::string peer_certificate_subject(SSL* ssl) {
