@@ -72,7 +72,7 @@ class bench_flow : public std::enable_shared_from_this<bench_flow> {
 
   bench_flow(asio::io_context& context, bench_state& state, std::uint32_t id,
              clock::duration interval)
-      : socket_(context),
+      : stream_(context, state.tls, nullptr),
         pacer_(context),
         state_(state),
         pattern_(state.options.size, id),
@@ -80,15 +80,14 @@ class bench_flow : public std::enable_shared_from_this<bench_flow> {
         send_times_(interval == clock::duration::zero() ? state.options.depth : max_in_flight) {}
 
   void start() {
-    asio::async_connect(socket_, state_.server,
+    asio::async_connect(stream_.socket(), state_.server,
                         [self = shared_from_this()](const error_code& ec, const tcp::endpoint&) {
                           self->on_connected(ec);
                         });
   }
 
   void stop() {
-    error_code ignored;
-    socket_.close(ignored);
+    stream_.close();
     pacer_.cancel();
   }
 
@@ -96,7 +95,16 @@ class bench_flow : public std::enable_shared_from_this<bench_flow> {
   void on_connected(const error_code& ec) {
     if (ec) return fail();
     error_code ignored;
-    socket_.set_option(tcp::no_delay(true), ignored);
+    stream_.socket().set_option(tcp::no_delay(true), ignored);
+    if (!stream_.is_tls()) return on_ready(ec);
+    stream_.async_handshake([self = shared_from_this()](const error_code& handshake_ec) {
+      self->on_ready(handshake_ec);
+    });
+  }
+
+  // Connected, and with TLS the handshake done: the flow's clock starts with its first message.
+  void on_ready(const error_code& ec) {
+    if (ec) return fail();
     do_read();
     if (interval_ == clock::duration::zero()) {
       queue(state_.options.depth, clock::now());
@@ -126,7 +134,7 @@ class bench_flow : public std::enable_shared_from_this<bench_flow> {
     next_out_.clear();
     is_writing_ = true;
     asio::async_write(
-        socket_, asio::buffer(out_),
+        stream_, asio::buffer(out_),
         [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_written(ec); });
   }
 
@@ -137,7 +145,7 @@ class bench_flow : public std::enable_shared_from_this<bench_flow> {
   }
 
   void do_read() {
-    socket_.async_read_some(
+    stream_.async_read_some(
         asio::buffer(in_),
         [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
   }
@@ -189,7 +197,7 @@ class bench_flow : public std::enable_shared_from_this<bench_flow> {
     stop();
   }
 
-  tcp::socket socket_;
+  client_stream stream_;
   asio::steady_timer pacer_;
   bench_state& state_;
   message_pattern pattern_;
@@ -213,30 +221,35 @@ class bench_flow : public std::enable_shared_from_this<bench_flow> {
 class churn_flow : public std::enable_shared_from_this<churn_flow> {
  public:
   churn_flow(asio::io_context& context, bench_state& state, std::uint32_t id)
-      : context_(context), socket_(context), state_(state), pattern_(state.options.size, id) {
+      : stream_(context, state.tls, nullptr), state_(state), pattern_(state.options.size, id) {
     pattern_.append(message_, 0);
     echo_.resize(message_.size());
   }
 
   void start() {
     if (state_.is_stopping) return;
-    socket_ = tcp::socket(context_);
+    stream_.reset();
     started_ = clock::now();
-    asio::async_connect(socket_, state_.server,
+    asio::async_connect(stream_.socket(), state_.server,
                         [self = shared_from_this()](const error_code& ec, const tcp::endpoint&) {
                           self->on_connected(ec);
                         });
   }
 
-  void stop() {
-    error_code ignored;
-    socket_.close(ignored);
-  }
+  void stop() { stream_.close(); }
 
  private:
   void on_connected(const error_code& ec) {
     if (ec) return fail();
-    asio::async_write(socket_, asio::buffer(message_),
+    if (!stream_.is_tls()) return on_ready(ec);
+    stream_.async_handshake([self = shared_from_this()](const error_code& handshake_ec) {
+      self->on_ready(handshake_ec);
+    });
+  }
+
+  void on_ready(const error_code& ec) {
+    if (ec) return fail();
+    asio::async_write(stream_, asio::buffer(message_),
                       [self = shared_from_this()](const error_code& write_ec, std::size_t) {
                         if (write_ec) return self->fail();
                         self->do_read();
@@ -245,7 +258,7 @@ class churn_flow : public std::enable_shared_from_this<churn_flow> {
 
   void do_read() {
     asio::async_read(
-        socket_, asio::buffer(echo_),
+        stream_, asio::buffer(echo_),
         [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_echo(ec); });
   }
 
@@ -266,8 +279,7 @@ class churn_flow : public std::enable_shared_from_this<churn_flow> {
     start();
   }
 
-  asio::io_context& context_;
-  tcp::socket socket_;
+  client_stream stream_;
   bench_state& state_;
   message_pattern pattern_;
   std::vector<char> message_;
@@ -280,6 +292,7 @@ class churn_flow : public std::enable_shared_from_this<churn_flow> {
 bench::bench(const client_options& options, const logger& log)
     : options_(options),
       log_(log),
+      tls_(client_tls::from_options(options)),
       state_(options.bench),
       end_timer_(context_),
       progress_timer_(context_) {}
@@ -290,7 +303,8 @@ exit_code bench::run() {
   // One ordinary connection first, so that a wrong address or a dead server gets its usual
   // one-line error and exit code rather than a report full of errors.
   std::optional<failure> probe_failure;
-  connection probe(context_, options_, log_);
+  state_.tls = tls_.get();
+  connection probe(context_, options_, log_, tls_.get());
   probe.async_connect([&](const std::optional<failure>& f) { probe_failure = f; });
   context_.run();
   if (probe_failure) return report(*probe_failure);

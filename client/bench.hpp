@@ -5,8 +5,11 @@
 // message (--churn). Every echoed byte is checked. Reports messages/s, MB/s, latency percentiles
 // from a log-bucketed histogram, errors and mismatches; --json prints one object instead.
 // Created by main; run() returns the exit code (failure when any error or mismatch was seen).
+// Over TLS each connection handshakes before it sends (churn: the handshake is part of each
+// message's latency); a failed handshake counts as a connection error.
 
 #include "client/client_options.hpp"
+#include "client/client_tls.hpp"
 #include "client/latency_histogram.hpp"
 #include "common/errors.hpp"
 #include "common/log.hpp"
@@ -34,6 +37,7 @@ struct bench_state {
   explicit bench_state(const bench_options& o) : options(o) {}
 
   const bench_options& options;
+  client_tls* tls = nullptr;  // nullptr: plain TCP
   boost::asio::ip::tcp::resolver::results_type server;
   clock::time_point measure_from;
   clock::time_point measure_until;
@@ -62,6 +66,7 @@ class bench {
 
   const client_options& options_;
   const logger& log_;
+  std::unique_ptr<client_tls> tls_;  // nullptr without TLS; outlives every flow
   boost::asio::io_context context_{1};
   bench_state state_;
   boost::asio::steady_timer end_timer_;

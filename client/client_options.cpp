@@ -34,9 +34,11 @@ Examples:
   echo-client < big.bin > back.bin             a file through the server and back
   echo-client --test                           check the server on 127.0.0.1:8888
   echo-client --bench --connections 100        100 connections x 64 B, closed loop, 10 s
+  echo-client --tls-ca ca.pem localhost 8443 -m hi      TLS, the server verified against ca.pem
 
 Exit codes: 0 success; 1 a --test case failed or the server hung up before replying;
-2 bad flag or value; 3 connection refused; 4 host not found; 5 timed out; 6 connection reset.
+2 bad flag or value; 3 connection refused; 4 host not found; 5 timed out; 6 connection reset;
+7 TLS handshake failed (certificate not trusted, wrong name, client certificate refused).
 )";
 
 std::chrono::milliseconds timeout_from(const std::string& text) {
@@ -98,6 +100,30 @@ bench_options bench_from(const po::variables_map& vm) {
   return bench;
 }
 
+client_tls_options tls_from(const po::variables_map& vm) {
+  client_tls_options tls;
+  const auto text = [&](const char* flag) {
+    if (vm.count(flag) == 0) return std::string();
+    const std::string value = vm[flag].as<std::string>();
+    if (value.empty()) throw usage_error("invalid --" + std::string(flag) + " '': empty");
+    return value;
+  };
+  tls.ca = text("tls-ca");
+  tls.certificate = text("tls-cert");
+  tls.private_key = text("tls-key");
+  tls.server_name = text("tls-server-name");
+  tls.is_insecure = vm.count("insecure") != 0;
+  if (tls.certificate.empty() != tls.private_key.empty()) {
+    throw usage_error("--tls-cert and --tls-key go together");
+  }
+  if (tls.is_insecure && !tls.ca.empty()) {
+    throw usage_error("--insecure and --tls-ca cannot be used together");
+  }
+  tls.is_enabled = vm.count("tls") != 0 || !tls.ca.empty() || !tls.certificate.empty() ||
+                   tls.is_insecure || !tls.server_name.empty();
+  return tls;
+}
+
 client_options parse(int argc, const char* const argv[], const po::options_description& visible,
                      bool stdin_is_terminal) {
   const command_line line = parse_command_line(argc, argv, visible);
@@ -131,6 +157,7 @@ client_options parse(int argc, const char* const argv[], const po::options_descr
     }
   }
   options.bench = bench_from(vm);
+  options.tls = tls_from(vm);
   if (is_bench) {
     options.mode = client_mode::bench;
   } else if (is_test) {
@@ -173,8 +200,19 @@ std::variant<client_options, early_exit> parse_client_options(int argc, const ch
        "(0: closed loop)")
       ("churn", "bench: each message on a new connection (connect, send, receive, close)")
       ("json", "bench: print one JSON object instead of the report")
+      ("tls", "connect with TLS, verifying the server against the system's trust store")
+      ("tls-ca", po::value<std::string>()->value_name("FILE"),
+       "TLS: verify the server against this CA (PEM) instead; implies --tls")
+      ("tls-cert", po::value<std::string>()->value_name("FILE"),
+       "TLS: client certificate (PEM) for mutual TLS, with --tls-key; implies --tls")
+      ("tls-key", po::value<std::string>()->value_name("FILE"),
+       "TLS: the client certificate's private key (PEM)")
+      ("tls-server-name", po::value<std::string>()->value_name("NAME"),
+       "TLS: the name to verify and send as SNI (default: the host, unless it is an IP address, "
+       "which is then verified as such and no SNI is sent); implies --tls")
+      ("insecure", "TLS without verifying the server's certificate (warns); implies --tls")
       ("timeout", po::value<std::string>()->default_value("10")->value_name("SECONDS"),
-       "bound on connecting and on each wait for a reply")
+       "bound on connecting (with the TLS handshake) and on each wait for a reply")
       ("no-shutdown", "pipe mode: keep sending side open after stdin's end (no half-close)")
       ("verbose,v", "trace each step on stderr")
       ("help,h", "show this help and exit")

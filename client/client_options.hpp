@@ -31,6 +31,16 @@ struct bench_options {
   bool is_json = false;
 };
 
+// TLS for every mode: --tls, --tls-ca, --tls-cert/--tls-key, --insecure, --tls-server-name.
+struct client_tls_options {
+  bool is_enabled = false;  // any of the TLS flags turns it on
+  std::string ca;           // PEM; empty: the system's trust store
+  std::string certificate;  // PEM, for mutual TLS (with private_key)
+  std::string private_key;
+  bool is_insecure = false;  // do not verify the server's certificate
+  std::string server_name;   // verified and sent as SNI; empty: the host given
+};
+
 struct client_options {
   std::string host = "127.0.0.1";  // as typed; resolved when connecting
   std::uint16_t port = 8888;
@@ -40,6 +50,7 @@ struct client_options {
   bool is_shutdown_after_input = true;        // pipe mode: half-close after stdin's EOF
   bool is_verbose = false;
   bench_options bench;
+  client_tls_options tls;
 };
 
 // stdin_is_terminal picks between the interactive and pipe modes when neither -m nor --test is

@@ -1,6 +1,7 @@
 #include "client/connection.hpp"
 
 #include "common/endpoint.hpp"
+#include "common/tls.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -26,11 +27,12 @@ std::string where_of(const client_options& options) {
 
 }  // namespace
 
-connection::connection(asio::io_context& context, const client_options& options, const logger& log)
+connection::connection(asio::io_context& context, const client_options& options, const logger& log,
+                       client_tls* tls)
     : options_(options),
       log_(log),
       resolver_(context),
-      socket_(context),
+      stream_(context, tls, &log),
       deadline_(context),
       peer_(where_of(options)) {}
 
@@ -57,9 +59,9 @@ void connection::on_resolve(const error_code& ec, const tcp::resolver::results_t
   if (ec) return complete(resolve_failure(ec, options_.host));
   log_.debug("connecting to " + peer_ + " (" + std::to_string(results.size()) + " address" +
              (results.size() == 1 ? ")" : "es)"));
-  asio::async_connect(socket_, results, [this](const error_code& connect_ec, const tcp::endpoint&) {
-    on_connect(connect_ec);
-  });
+  asio::async_connect(
+      stream_.socket(), results,
+      [this](const error_code& connect_ec, const tcp::endpoint&) { on_connect(connect_ec); });
 }
 
 void connection::on_connect(const error_code& ec) {
@@ -68,10 +70,24 @@ void connection::on_connect(const error_code& ec) {
   }
   if (ec) return complete(connect_failure(ec, peer_));
   error_code ignored;
-  const tcp::endpoint remote = socket_.remote_endpoint(ignored);
+  const tcp::endpoint remote = socket().remote_endpoint(ignored);
   if (!ignored) peer_ = format_endpoint(remote);
-  socket_.set_option(tcp::no_delay(true), ignored);
+  socket().set_option(tcp::no_delay(true), ignored);
   log_.debug("connected to " + peer_);
+  if (!stream_.is_tls()) return complete(std::nullopt);
+  // The same deadline bounds the handshake: a server that never answers (or a plaintext one
+  // that waits for a line) ends it.
+  stream_.async_handshake([this](const error_code& handshake_ec) { on_handshake(handshake_ec); });
+}
+
+void connection::on_handshake(const error_code& ec) {
+  if (is_timed_out_) {
+    return complete(timeout_failure("in the TLS handshake with", peer_, options_.timeout));
+  }
+  if (ec) {
+    return complete(tls_failure(peer_, describe_handshake_error(ec, stream_.native_handle())));
+  }
+  log_.debug("TLS handshake done with " + peer_);
   complete(std::nullopt);
 }
 
@@ -81,10 +97,7 @@ void connection::complete(const std::optional<failure>& outcome) {
   on_done_(outcome);
 }
 
-void connection::close() {
-  error_code ignored;
-  socket_.close(ignored);
-}
+void connection::close() { stream_.close(); }
 
 exit_code report(const failure& f) {
   const std::string line = "echo-client: " + f.message + "\n";

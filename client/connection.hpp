@@ -1,10 +1,13 @@
 #pragma once
-// One client TCP connection: resolve the host, connect, all within --timeout, with the one-line
-// failure wording from common/errors. Every client mode creates one (the self-test creates many)
-// on its own io_context and then uses socket() directly. Also home to the few helpers all modes
-// share: reporting a failure, and restoring stdin/stdout's blocking mode on exit.
+// One client connection: resolve the host, connect, and with TLS the handshake, all within
+// --timeout, with the one-line failure wording from common/errors. Every client mode creates one
+// (the self-test creates many) on its own io_context and then reads and writes through stream()
+// (plain TCP or TLS, see client_stream). Also home to the few helpers all modes share: reporting
+// a failure, and restoring stdin/stdout's blocking mode on exit.
 
 #include "client/client_options.hpp"
+#include "client/client_stream.hpp"
+#include "client/client_tls.hpp"
 #include "common/errors.hpp"
 #include "common/log.hpp"
 
@@ -20,15 +23,18 @@ namespace echo {
 
 class connection {
  public:
-  // Called once: with nullopt when connected, or with the failure (refused, host not found,
-  // timed out, ...).
+  // Called once: with nullopt when connected (and, with TLS, the handshake done), or with the
+  // failure (refused, host not found, timed out, TLS handshake failed, ...).
   using connect_handler = std::function<void(const std::optional<failure>&)>;
 
-  connection(boost::asio::io_context& context, const client_options& options, const logger& log);
+  // tls: nullptr for plain TCP, else the mode's client_tls, which must outlive the connection.
+  connection(boost::asio::io_context& context, const client_options& options, const logger& log,
+             client_tls* tls);
 
   void async_connect(connect_handler on_done);
 
-  boost::asio::ip::tcp::socket& socket() { return socket_; }
+  client_stream& stream() { return stream_; }
+  boost::asio::ip::tcp::socket& socket() { return stream_.socket(); }
   // "127.0.0.1:8888": the connected endpoint, or the host and port as given before that.
   const std::string& peer() const { return peer_; }
   void close();
@@ -37,12 +43,13 @@ class connection {
   void on_resolve(const boost::system::error_code& ec,
                   const boost::asio::ip::tcp::resolver::results_type& results);
   void on_connect(const boost::system::error_code& ec);
+  void on_handshake(const boost::system::error_code& ec);
   void complete(const std::optional<failure>& outcome);
 
   const client_options& options_;
   const logger& log_;
   boost::asio::ip::tcp::resolver resolver_;
-  boost::asio::ip::tcp::socket socket_;
+  client_stream stream_;
   boost::asio::steady_timer deadline_;
   std::string peer_;
   connect_handler on_done_;

@@ -33,7 +33,8 @@ std::string_view trimmed(std::string_view text) {
 }  // namespace
 
 interactive::interactive(const client_options& options, const logger& log)
-    : connection_(context_, options, log),
+    : tls_(client_tls::from_options(options)),
+      connection_(context_, options, log, tls_.get()),
       input_(context_, ::dup(STDIN_FILENO)),
       signals_(context_, SIGINT, SIGTERM) {}
 
@@ -75,7 +76,7 @@ void interactive::on_line(const error_code& ec, std::size_t n) {
 }
 
 void interactive::do_write() {
-  asio::async_write(connection_.socket(), asio::buffer(outgoing_.front()),
+  asio::async_write(connection_.stream(), asio::buffer(outgoing_.front()),
                     [this](const error_code& ec, std::size_t) { on_written(ec); });
 }
 
@@ -87,7 +88,7 @@ void interactive::on_written(const error_code& ec) {
 }
 
 void interactive::do_read_server() {
-  connection_.socket().async_read_some(
+  connection_.stream().async_read_some(
       asio::buffer(from_server_),
       [this](const error_code& ec, std::size_t n) { on_server(ec, n); });
 }

@@ -14,6 +14,7 @@
 
 #include <array>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -37,6 +38,7 @@ class interactive {
 
   descriptor_flags_guard stdin_flags_{0};
   boost::asio::io_context context_{1};
+  std::unique_ptr<client_tls> tls_;  // nullptr without TLS; used by connection_
   connection connection_;
   boost::asio::posix::stream_descriptor input_;
   boost::asio::signal_set signals_;

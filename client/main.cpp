@@ -8,6 +8,7 @@
 #include "client/self_test.hpp"
 #include "common/errors.hpp"
 #include "common/log.hpp"
+#include "common/tls.hpp"
 
 #include <unistd.h>
 
@@ -47,6 +48,9 @@ int main(int argc, char* argv[]) {
   const echo::logger log(options.is_verbose ? echo::log_level::debug : echo::log_level::warning);
   try {
     return echo::to_int(run(options, log));
+  } catch (const echo::tls_error& e) {
+    // A --tls-ca, --tls-cert or --tls-key file that cannot be loaded: one line naming it.
+    return echo::to_int(echo::report({echo::exit_code::failure, e.what()}));
   } catch (const std::exception& e) {
     return echo::to_int(
         echo::report({echo::exit_code::failure, std::string("fatal: ") + e.what()}));

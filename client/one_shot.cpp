@@ -13,7 +13,8 @@ using boost::system::error_code;
 one_shot::one_shot(const client_options& options, const logger& log)
     : options_(options),
       log_(log),
-      connection_(context_, options, log),
+      tls_(client_tls::from_options(options)),
+      connection_(context_, options, log, tls_.get()),
       deadline_(context_),
       replies_(max_reply) {}
 
@@ -31,13 +32,13 @@ void one_shot::on_connected(const std::optional<failure>& outcome) {
 // Messages go one at a time, each after the previous reply: with --once servers the second
 // message must find out the connection is gone, not race the first reply.
 void one_shot::do_send() {
-  if (next_message_ == options_.messages.size()) return finish(std::nullopt);
+  if (next_message_ == options_.messages.size()) return say_goodbye();
   if (is_server_closed_) {
     return finish(transfer_failure(asio::error::eof, connection_.peer()));
   }
   outgoing_ = options_.messages[next_message_++] + "\n";
   log_.debug("sending " + std::to_string(outgoing_.size()) + " bytes");
-  asio::async_write(connection_.socket(), asio::buffer(outgoing_),
+  asio::async_write(connection_.stream(), asio::buffer(outgoing_),
                     [this](const error_code& ec, std::size_t) { on_sent(ec); });
 }
 
@@ -55,7 +56,7 @@ void one_shot::on_sent(const error_code& ec) {
 }
 
 void one_shot::do_read() {
-  connection_.socket().async_read_some(
+  connection_.stream().async_read_some(
       asio::buffer(buffer_), [this](const error_code& ec, std::size_t n) { on_read(ec, n); });
 }
 
@@ -88,6 +89,16 @@ void one_shot::on_read(const error_code& ec, std::size_t n) {
   if (is_reply_owed()) return do_read();
   deadline_.cancel();
   do_send();
+}
+
+// Every reply is in. Over TLS, a close_notify first tells the server we end on purpose (it sees
+// a clean end rather than a truncated stream); plain TCP just closes.
+void one_shot::say_goodbye() {
+  if (!connection_.stream().is_tls() || is_server_closed_) return finish(std::nullopt);
+  connection_.stream().async_shutdown_send([this](const error_code& ec) {
+    if (ec) log_.debug("close_notify not sent: " + lower_message(ec));
+    finish(std::nullopt);
+  });
 }
 
 void one_shot::print_reply(std::string_view reply) {

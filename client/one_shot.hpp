@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <array>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -32,12 +33,14 @@ class one_shot {
   void do_read();
   void on_read(const boost::system::error_code& ec, std::size_t n);
   void print_reply(std::string_view reply);
+  void say_goodbye();
   bool is_reply_owed() const { return replies_received_ < next_message_; }
   void finish(const std::optional<failure>& outcome);
 
   const client_options& options_;
   const logger& log_;
   boost::asio::io_context context_{1};
+  std::unique_ptr<client_tls> tls_;  // nullptr without TLS; used by connection_
   connection connection_;
   boost::asio::steady_timer deadline_;
   line_splitter replies_;

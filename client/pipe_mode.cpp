@@ -14,7 +14,8 @@ using boost::system::error_code;
 pipe_mode::pipe_mode(const client_options& options, const logger& log)
     : options_(options),
       log_(log),
-      connection_(context_, options, log),
+      tls_(client_tls::from_options(options)),
+      connection_(context_, options, log, tls_.get()),
       input_(context_, ::dup(STDIN_FILENO)),
       output_(context_, ::dup(STDOUT_FILENO)),
       deadline_(context_) {}
@@ -43,16 +44,18 @@ void pipe_mode::on_input(const error_code& ec, std::size_t n) {
   if (ec == asio::error::eof) {
     is_input_done_ = true;
     log_.debug("end of input");
-    if (options_.is_shutdown_after_input) {
-      error_code ignored;
-      connection_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-    }
     // From now on only the server's answer is awaited, and that wait has a deadline.
-    return arm_deadline();
+    arm_deadline();
+    if (!options_.is_shutdown_after_input) return;
+    // No write is in flight: this chain writes only after each stdin read.
+    is_sending_ = true;
+    connection_.stream().async_shutdown_send(
+        [this](const error_code& shutdown_ec) { on_shutdown_sent(shutdown_ec); });
+    return;
   }
   if (ec) return finish(failure{exit_code::failure, "cannot read stdin: " + lower_message(ec)});
   is_sending_ = true;
-  asio::async_write(connection_.socket(), asio::buffer(to_server_.data(), n),
+  asio::async_write(connection_.stream(), asio::buffer(to_server_.data(), n),
                     [this](const error_code& write_ec, std::size_t) { on_sent(write_ec); });
 }
 
@@ -64,8 +67,16 @@ void pipe_mode::on_sent(const error_code& ec) {
   do_read_input();
 }
 
+// A failed half-close (the server already gone) is left for the reading chain to report.
+void pipe_mode::on_shutdown_sent(const error_code& ec) {
+  is_sending_ = false;
+  if (is_finished_) return;
+  if (ec) log_.debug("half-close failed: " + lower_message(ec));
+  if (is_server_done_) finish(std::nullopt);
+}
+
 void pipe_mode::do_read_server() {
-  connection_.socket().async_read_some(
+  connection_.stream().async_read_some(
       asio::buffer(from_server_),
       [this](const error_code& ec, std::size_t n) { on_server(ec, n); });
 }

@@ -1,8 +1,9 @@
 #pragma once
 // Pipe mode, like `nc -N`: stdin to the server and the server to stdout, byte for byte, as two
 // independent chains (stdin -> socket, socket -> stdout), each with one operation in flight so
-// neither buffers more than one chunk. After stdin's EOF we half-close (unless --no-shutdown);
-// run() returns once the server has closed and all it sent is written. Created by main.
+// neither buffers more than one chunk. After stdin's EOF we half-close (unless --no-shutdown):
+// shutdown(send) on TCP, a close_notify over TLS; run() returns once the server has closed (over
+// TLS: its close_notify, or EOF) and all it sent is written. Created by main.
 
 #include "client/client_options.hpp"
 #include "client/connection.hpp"
@@ -13,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <array>
+#include <memory>
 #include <optional>
 
 namespace echo {
@@ -29,6 +31,7 @@ class pipe_mode {
   void do_read_input();
   void on_input(const boost::system::error_code& ec, std::size_t n);
   void on_sent(const boost::system::error_code& ec);
+  void on_shutdown_sent(const boost::system::error_code& ec);
   void do_read_server();
   void on_server(const boost::system::error_code& ec, std::size_t n);
   void on_printed(const boost::system::error_code& ec);
@@ -40,6 +43,7 @@ class pipe_mode {
   descriptor_flags_guard stdin_flags_{0};
   descriptor_flags_guard stdout_flags_{1};
   boost::asio::io_context context_{1};
+  std::unique_ptr<client_tls> tls_;  // nullptr without TLS; used by connection_
   connection connection_;
   boost::asio::posix::stream_descriptor input_;
   boost::asio::posix::stream_descriptor output_;

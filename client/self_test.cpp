@@ -75,9 +75,10 @@ class exchange {
       std::function<void(const std::optional<std::string>& problem, const std::optional<failure>&)>;
 
   exchange(asio::io_context& context, const client_options& options, const logger& log,
-           const std::string& payload, bool is_half_close, done_handler on_done)
+           client_tls* tls, const std::string& payload, bool is_half_close, done_handler on_done)
       : options_(options),
-        connection_(context, options, log),
+        log_(log),
+        connection_(context, options, log, tls),
         deadline_(context),
         payload_(payload),
         is_half_close_(is_half_close),
@@ -90,7 +91,7 @@ class exchange {
  private:
   void on_connected(const std::optional<failure>& outcome) {
     if (outcome) return finish(std::nullopt, outcome);
-    asio::async_write(connection_.socket(), asio::buffer(payload_),
+    asio::async_write(connection_.stream(), asio::buffer(payload_),
                       [this](const error_code& ec, std::size_t) { on_sent(ec); });
     arm_deadline();
     do_read();
@@ -102,14 +103,15 @@ class exchange {
       return finish("sending failed: " + transfer_failure(ec, connection_.peer()).message,
                     std::nullopt);
     }
-    if (is_half_close_) {
-      error_code ignored;
-      connection_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-    }
+    if (!is_half_close_) return;
+    connection_.stream().async_shutdown_send([this](const error_code& shutdown_ec) {
+      // A failed half-close shows as a missing echo or EOF, which the read chain reports.
+      if (shutdown_ec && !is_done_) log_.debug("half-close failed: " + lower_message(shutdown_ec));
+    });
   }
 
   void do_read() {
-    connection_.socket().async_read_some(
+    connection_.stream().async_read_some(
         asio::buffer(buffer_), [this](const error_code& ec, std::size_t n) { on_read(ec, n); });
   }
 
@@ -164,6 +166,7 @@ class exchange {
   }
 
   const client_options& options_;
+  const logger& log_;
   connection connection_;
   asio::steady_timer deadline_;
   const std::string& payload_;
@@ -200,7 +203,7 @@ std::vector<self_test::test_case> self_test::make_cases() {
 }
 
 self_test::self_test(const client_options& options, const logger& log)
-    : options_(options), log_(log), cases_(make_cases()) {}
+    : options_(options), log_(log), cases_(make_cases()), tls_(client_tls::from_options(options)) {}
 
 self_test::~self_test() = default;
 
@@ -221,7 +224,7 @@ void self_test::start_case() {
   pending_ = c.payloads.size();
   for (std::size_t i = 0; i < c.payloads.size(); ++i) {
     exchanges_.push_back(std::make_unique<detail::exchange>(
-        context_, options_, log_, c.payloads[i], c.is_half_close,
+        context_, options_, log_, tls_.get(), c.payloads[i], c.is_half_close,
         [this, i](const std::optional<std::string>& problem, const std::optional<failure>& fatal) {
           on_exchange_done(problem, fatal, i);
         }));

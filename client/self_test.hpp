@@ -4,6 +4,7 @@
 // messages, 20 concurrent connections, half-close), each on connections of its own, prints one
 // PASS or FAIL line per case with the reason, then "N passed, M failed". Exit code 0 only when
 // none failed; a connection that cannot be made at all ends the run with that error's code.
+// Over TLS every connection handshakes, and the half-close case sends a close_notify.
 
 #include "client/client_options.hpp"
 #include "client/connection.hpp"
@@ -46,6 +47,7 @@ class self_test {
   const logger& log_;
   std::vector<test_case> cases_;
   boost::asio::io_context context_{1};
+  std::unique_ptr<client_tls> tls_;  // nullptr without TLS; shared by every exchange
   // Every exchange lives until run() returns: their handlers may still be queued after they
   // report, and must find them alive.
   std::vector<std::unique_ptr<detail::exchange>> exchanges_;

@@ -1,8 +1,10 @@
 #include "common/errors.hpp"
 
 #include "common/log.hpp"
+#include "common/tls.hpp"
 
 #include <boost/asio/error.hpp>
+#include <boost/asio/ssl/error.hpp>
 
 #include <cctype>
 #include <cstdio>
@@ -65,7 +67,18 @@ failure transfer_failure(const boost::system::error_code& ec, std::string_view w
   if (ec == asio_error::eof) {
     return {exit_code::failure, peer + " closed the connection before replying"};
   }
+  // A TLS 1.3 server checks a client certificate after our side of the handshake has finished,
+  // so its refusal arrives as an alert on the first read ("tlsv13 alert certificate required").
+  if (ec.category() == asio_error::get_ssl_category()) {
+    return {exit_code::tls_failed,
+            "TLS connection to " + peer + " failed: " + describe_tls_error(ec)};
+  }
   return {exit_code::failure, "connection to " + peer + ": " + lower_message(ec)};
+}
+
+failure tls_failure(std::string_view where, std::string_view reason) {
+  return {exit_code::tls_failed,
+          "TLS handshake with " + escape_for_log(where) + " failed: " + escape_for_log(reason)};
 }
 
 failure timeout_failure(std::string_view what, std::string_view where,

@@ -20,6 +20,7 @@ enum class exit_code : int {
   host_not_found = 4,      // client: the host name does not resolve
   timed_out = 5,           // client: connecting or a reply took longer than --timeout
   connection_reset = 6,    // client: the server reset the connection mid-transfer
+  tls_failed = 7,          // client: the TLS handshake failed, or the server's TLS alert ended it
 };
 
 constexpr int to_int(exit_code code) { return static_cast<int>(code); }
@@ -40,7 +41,11 @@ struct failure {
 // Failures of the client's steps, worded once. `where` is "127.0.0.1:8888".
 failure resolve_failure(const boost::system::error_code& ec, std::string_view host);
 failure connect_failure(const boost::system::error_code& ec, std::string_view where);
+// A TLS error (ssl category) becomes a tls_failure with describe_tls_error's reason.
 failure transfer_failure(const boost::system::error_code& ec, std::string_view where);
+// "TLS handshake with 127.0.0.1:8443 failed: certificate verify failed (hostname mismatch)";
+// `reason` is OpenSSL's, from describe_tls_error.
+failure tls_failure(std::string_view where, std::string_view reason);
 // "timed out after 2s connecting to 127.0.0.1:8888" (what = "connecting to")
 failure timeout_failure(std::string_view what, std::string_view where,
                         std::chrono::milliseconds timeout);

@@ -95,6 +95,21 @@ std::string describe_tls_error(const error_code& ec) {
   return lower_message(ec);
 }
 
+std::string describe_handshake_error(const error_code& ec, SSL* ssl) {
+  std::string reason = describe_tls_error(ec);
+  const bool is_verify_failure =
+      ec.category() == boost::asio::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED;
+  if (ssl == nullptr || !is_verify_failure) return reason;
+  const long verify_result = ::SSL_get_verify_result(ssl);
+  if (verify_result != X509_V_OK) {
+    reason += " (";
+    reason += ::X509_verify_cert_error_string(verify_result);
+    reason += ")";
+  }
+  return reason;
+}
+
 std::string peer_certificate_subject(SSL* ssl) {
   std::unique_ptr<X509, decltype(&::X509_free)> certificate(::SSL_get1_peer_certificate(ssl),
                                                             &::X509_free);

@@ -38,6 +38,10 @@ boost::asio::ssl::context make_client_context(const tls_client_files& files);
 // handshake or read, in the words our log lines use.
 std::string describe_tls_error(const boost::system::error_code& ec);
 
+// describe_tls_error, and for a certificate that failed verification also why, from
+// SSL_get_verify_result: "certificate verify failed (hostname mismatch)". ssl may be nullptr.
+std::string describe_handshake_error(const boost::system::error_code& ec, SSL* ssl);
+
 // The subject of the peer's certificate in one line ("CN=alice,O=Example"), or "" without one.
 std::string peer_certificate_subject(SSL* ssl);
 

@@ -33,6 +33,8 @@ leaf server ca '/CN=localhost' "$server_ext"
 leaf client ca '/O=Echo Tests/CN=alice' "$client_ext"
 leaf other-server other-ca '/CN=localhost' "$server_ext"
 leaf other-client other-ca '/CN=mallory' "$client_ext"
+leaf named ca '/CN=echo.test' 'subjectAltName=DNS:echo.test
+extendedKeyUsage=serverAuth'
 )";
 
 std::string quoted(const std::string& text) {

@@ -7,6 +7,7 @@
 //   other-ca.pem            a second CA, which nothing here trusts
 //   other-client.pem/.key   signed by the other CA, CN=mallory
 //   other-server.pem/.key   signed by the other CA, for localhost and 127.0.0.1
+//   named.pem, named.key    signed by the CA, for the name echo.test only (no IP address)
 // Throws std::runtime_error when openssl is missing or fails.
 
 #include <string>
