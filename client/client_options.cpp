@@ -220,7 +220,10 @@ std::variant<client_options, early_exit> parse_client_options(int argc, const ch
   // clang-format on
 
   std::ostringstream help;
-  help << help_header << visible << help_footer;
+  help << help_header;
+  // Two spaces at least between an option and its description, for help2man (see echo-server).
+  visible.print(help, visible.get_option_column_width() + 1);
+  help << help_footer;
   return run_command_line<client_options>("echo-client", argc, argv, help.str(), [&] {
     return parse(argc, argv, visible, stdin_is_terminal);
   });

@@ -4,6 +4,7 @@
 #include "common/errors.hpp"
 
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,6 +19,13 @@ using boost::system::error_code;
 namespace {
 
 int open_spare() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
+
+// An int socket option of fd, or -1 when it cannot be read (fd is not a socket, say).
+int socket_option(int fd, int name) {
+  int value = 0;
+  socklen_t size = sizeof value;
+  return ::getsockopt(fd, SOL_SOCKET, name, &value, &size) == 0 ? value : -1;
+}
 
 }  // namespace
 
@@ -50,6 +58,20 @@ std::optional<std::string> listener::open(const tcp::endpoint& endpoint, bool is
     acceptor_.close(ignored);
     return describe_listen_error(ec, where);
   }
+  return std::nullopt;
+}
+
+std::optional<std::string> listener::adopt(int fd) {
+  const std::string what = "descriptor " + std::to_string(fd) + " passed by socket activation";
+  const int domain = socket_option(fd, SO_DOMAIN);
+  if (socket_option(fd, SO_TYPE) != SOCK_STREAM || socket_option(fd, SO_PROTOCOL) != IPPROTO_TCP ||
+      (domain != AF_INET && domain != AF_INET6)) {
+    return what + " is not a TCP socket (ListenStream= needs an address or a port)";
+  }
+  if (socket_option(fd, SO_ACCEPTCONN) != 1) return what + " is not listening";
+  error_code ec;
+  acceptor_.assign(domain == AF_INET ? tcp::v4() : tcp::v6(), fd, ec);
+  if (ec) return "cannot use " + what + ": " + lower_message(ec);
   return std::nullopt;
 }
 

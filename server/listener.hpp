@@ -40,6 +40,10 @@ class listener {
   // the kernel spreads new connections across them.
   std::optional<std::string> open(const boost::asio::ip::tcp::endpoint& endpoint,
                                   bool is_port_shared = false);
+  // Serves a socket that is already listening, passed by systemd (socket activation), instead of
+  // open(). Takes ownership of fd on success. Returns the one-line reason when fd is not a
+  // listening TCP socket.
+  std::optional<std::string> adopt(int fd);
   // The bound address, with the real port when port 0 was asked for.
   boost::asio::ip::tcp::endpoint local_endpoint() const;
 

@@ -4,6 +4,7 @@
 #include "common/log.hpp"
 #include "server/descriptor_limit.hpp"
 #include "server/server_options.hpp"
+#include "server/systemd.hpp"
 #include "server/workers.hpp"
 
 #include <exception>
@@ -18,6 +19,12 @@ int main(int argc, char* argv[]) {
   auto& options = std::get<echo::server_options>(parsed);
   echo::logger log(options.verbosity);
   echo::raise_descriptor_limit();
+  const auto passed = echo::systemd::take_passed_socket();
+  if (!passed.error.empty()) {
+    log.error(passed.error);
+    return echo::to_int(echo::exit_code::failure);
+  }
+  options.passed_fd = passed.fd;
   try {
     return echo::to_int(echo::run_workers(options, log));
   } catch (const std::exception& e) {

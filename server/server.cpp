@@ -3,6 +3,7 @@
 #include "common/endpoint.hpp"
 #include "common/tls.hpp"
 #include "server/descriptor_limit.hpp"
+#include "server/systemd.hpp"
 
 #include <algorithm>
 #include <memory>
@@ -73,9 +74,11 @@ std::optional<std::string> server::open() {
     }
     session_context_.tls = &*tls_context_;
   }
-  if (auto failure = listener_.open({options_.address, options_.port}, options_.workers > 1)) {
-    return failure;
-  }
+  // A socket passed by socket activation is already bound and listening.
+  auto failure = options_.passed_fd >= 0
+                     ? listener_.adopt(options_.passed_fd)
+                     : listener_.open({options_.address, options_.port}, options_.workers > 1);
+  if (failure) return failure;
   is_open_ = true;
   listener_.start();
   if (session_context_.idle_timeout_ticks != 0 || session_context_.write_timeout_ticks != 0 ||
@@ -86,6 +89,10 @@ std::optional<std::string> server::open() {
   // listen() succeeded and whatever the log level.
   // With workers, the first announces for all (run_workers opens it last).
   if (options_.worker_index != 0) return std::nullopt;
+  if (options_.passed_fd >= 0) {
+    log_.info(
+        "socket activation: serving the socket systemd passed; --host and --port are ignored");
+  }
   log_.always("listening on " + format_endpoint(local_endpoint()) + " (" +
               (tls_context_ ? options_.tls_client_ca.empty() ? "TLS, " : "mutual TLS, " : "") +
               (options_.proxy_protocol ? "PROXY protocol, " : "") + "reply " +
@@ -115,6 +122,7 @@ exit_code server::run() {
 void server::stop() {
   if (is_stopping_) return;
   is_stopping_ = true;
+  if (options_.worker_index == 0) systemd::notify_stopping();
   const std::size_t open = registry_.size();
   log_.info("shutting down" +
             (open == 0 ? std::string()

@@ -46,8 +46,11 @@ Exit codes: 0 after a clean shutdown (Ctrl+C, SIGTERM), 1 when it cannot run
 
 std::string help_text(const po::options_description& visible) {
   std::ostringstream out;
-  out << usage_line << "\n\nA single-threaded TCP echo server on Boost.Asio.\n\n"
-      << visible << help_footer;
+  out << usage_line << "\n\nA single-threaded TCP echo server on Boost.Asio.\n\n";
+  // Two spaces at least between an option and its description, so that help2man tells them apart
+  // on the longest option too (the man page is made from this text).
+  visible.print(out, visible.get_option_column_width() + 1);
+  out << help_footer;
   return out.str();
 }
 

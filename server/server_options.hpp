@@ -42,6 +42,7 @@ struct server_options {
   std::chrono::seconds stats_interval{0};  // log the stats line this often (0: only on SIGUSR1)
   std::size_t workers = 1;                 // reactors, one thread each, sharing the port
   std::size_t worker_index = 0;            // set by run_workers: which reactor this is
+  int passed_fd = -1;  // set by main: a listening socket from socket activation, else -1
   log_level verbosity = log_level::info;
 };
 

@@ -1,6 +1,13 @@
 #include "server/workers.hpp"
 
+#include "common/endpoint.hpp"
 #include "server/server.hpp"
+#include "server/systemd.hpp"
+
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <memory>
 #include <thread>
@@ -9,7 +16,15 @@
 namespace echo {
 
 exit_code run_workers(const server_options& options, const logger& log) {
-  if (options.workers == 1) return server(options, log).run();
+  if (options.workers == 1) {
+    server only(options, log);
+    if (auto failure = only.open()) {
+      log.error(*failure);
+      return exit_code::failure;
+    }
+    systemd::notify_ready("listening on " + format_endpoint(only.local_endpoint()));
+    return only.run();
+  }
 
   // The limit is the process's, so each worker gets its share.
   const std::size_t total =
@@ -22,6 +37,16 @@ exit_code run_workers(const server_options& options, const logger& log) {
     server_options own = options;
     own.worker_index = i % options.workers;
     own.port = port;
+    // With socket activation, every worker accepts from the one passed socket (one queue for
+    // all): the first opened adopts it, the others a duplicate.
+    if (options.passed_fd >= 0 && i > 1) {
+      own.passed_fd = ::fcntl(options.passed_fd, F_DUPFD_CLOEXEC, 0);
+      if (own.passed_fd < 0) {
+        log.error("socket activation: cannot duplicate the passed socket: " +
+                  std::string(std::strerror(errno)));
+        return exit_code::failure;
+      }
+    }
     own.max_connections = std::max<std::size_t>(1, total / options.workers);
     workers.push_back(std::make_unique<server>(own, log));
     if (auto failure = workers.back()->open()) {
@@ -38,6 +63,7 @@ exit_code run_workers(const server_options& options, const logger& log) {
     for (const auto& w : workers) sum += w->counters();
     return sum;
   });
+  systemd::notify_ready("listening on " + format_endpoint(workers.back()->local_endpoint()));
 
   std::vector<std::thread> threads;
   for (auto& w : workers) threads.emplace_back([&w] { w->run(); });
