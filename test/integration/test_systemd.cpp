@@ -295,9 +295,14 @@ TEST_CASE("systemd: systemd-analyze verify accepts deploy/echo-server.service an
     units.push_back(dir.file(name));
     std::ofstream(units.back()) << text;
   }
-  // Documentation=man:echo-server(1) is checked too, against the man page built here.
-  std::vector<std::string> argv = {"env", "MANPATH=" + std::string(ECHO_MAN_DIR), "systemd-analyze",
-                                   "verify"};
+  // Documentation=man:echo-server(1) is checked too, against the man page built here (unless
+  // the build skipped man pages: -DECHO_MAN_PAGES=OFF).
+  const std::string man_dir = ECHO_MAN_DIR;
+  std::vector<std::string> argv = {"env", "MANPATH=" + man_dir, "systemd-analyze", "verify"};
+  if (::access((man_dir + "/man1/echo-server.1").c_str(), R_OK) != 0) {
+    WARN("no man page in " << man_dir << ": Documentation= not checked");
+    argv.push_back("--man=no");
+  }
   argv.insert(argv.end(), units.begin(), units.end());
   const run_result r = run_to_exit(argv);
   INFO("systemd-analyze verify said:\n" << r.err << r.out);
