@@ -3,6 +3,7 @@
 // At the end of its input socat sends a close_notify, which the server takes as EOF: it answers
 // everything and closes with its own.
 
+#include "support/echo_client.hpp"
 #include "support/process.hpp"
 #include "support/running_server.hpp"
 #include "support/tcp_client.hpp"
@@ -194,4 +195,51 @@ TEST_CASE("tls: bad certificate files are one-line errors and exit 1", "[integra
       run_to_exit({echo_server_path(), "-p", "0", "--tls-cert", files.path("server.pem")});
   CHECK(alone.exit_code == 2);
   CHECK(alone.err.find("--tls-cert and --tls-key go together") != std::string::npos);
+}
+
+// Our own client against our own server: the pair a user of the seeds switches to.
+TEST_CASE("tls: echo-client and echo-server, mutual TLS, every mode", "[integration][tls]") {
+  const tls_files& files = tls_files::get();
+  running_server server(tls_args({"--tls-client-ca", files.path("ca.pem")}));
+  const std::vector<std::string> identity = {
+      "-p",         std::to_string(server.port()), "--tls-ca",  files.path("ca.pem"),
+      "--tls-cert", files.path("client.pem"),      "--tls-key", files.path("client.key")};
+  auto with = [&](std::vector<std::string> more) {
+    std::vector<std::string> args = identity;
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  };
+  // Pipe mode: 4 MiB of random bytes, ended by the client's close_notify.
+  const std::string data = random_bytes(4 * 1024 * 1024, 11);
+  const run_result piped = run_client(with({}), data, deadline::in(std::chrono::seconds(60)));
+  CHECK(piped.exit_code == 0);
+  INFO(describe_difference(data, piped.out));
+  CHECK(first_difference(data, piped.out) == std::string::npos);
+  CHECK(server.wait_for_log("4194304 bytes in, 4194304 bytes out (eof)"));
+
+  const run_result one = run_client(with({"-m", "hello"}));
+  CHECK(one.exit_code == 0);
+  CHECK(one.out == "hello\n");
+  const run_result self_test = run_client(with({"--test"}));
+  CHECK(self_test.exit_code == 0);
+  CHECK(self_test.out.find("8 passed, 0 failed") != std::string::npos);
+  const run_result bench = run_client(
+      with({"--bench", "--connections", "4", "--duration", "1", "--warmup", "0.2", "--json"}), {},
+      deadline::in(std::chrono::seconds(30)));
+  CHECK(bench.exit_code == 0);
+  CHECK(bench.out.find("\"errors\": 0, \"mismatches\": 0") != std::string::npos);
+  CHECK(server.wait_for_log("client certificate CN=alice,O=Echo Tests"));
+}
+
+TEST_CASE("tls: echo-client without a certificate is refused when one is required",
+          "[integration][tls]") {
+  const tls_files& files = tls_files::get();
+  running_server server(tls_args({"--tls-client-ca", files.path("ca.pem")}));
+  const run_result r = run_client(
+      {"-p", std::to_string(server.port()), "--tls-ca", files.path("ca.pem"), "-m", "hello"});
+  CHECK(r.exit_code == 7);
+  CHECK(r.out.empty());
+  CHECK(count_occurrences(r.err, "\n") == 1);
+  CHECK(r.err.find("certificate required") != std::string::npos);
+  CHECK(server.wait_for_log("failed: peer did not return a certificate"));
 }
