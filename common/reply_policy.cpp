@@ -56,6 +56,7 @@ std::string_view reply_policy::flush_partial() {
 
 // Appends the reply for one message; returns whether to go on with the next one.
 bool reply_policy::reply_to(const line& message) {
+  ++messages_;
   if (observer_) observer_(message.content);
   switch (config_.mode) {
     case reply_mode::echo:

@@ -10,10 +10,12 @@
 #include "common/framing.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace echo {
 
@@ -57,6 +59,10 @@ class reply_policy {
   bool is_done() const { return done_ != done_reason::none; }
   done_reason reason() const { return done_; }
 
+  // Messages answered since the last call (line modes; plain echo has no messages), for the
+  // messages counter.
+  std::uint64_t take_messages() { return std::exchange(messages_, 0); }
+
   // The error line sent before closing when a line exceeds max_line.
   static std::string too_long_reply(std::size_t max_line);
 
@@ -69,6 +75,7 @@ class reply_policy {
   line_splitter splitter_;
   std::string out_;
   done_reason done_ = done_reason::none;
+  std::uint64_t messages_ = 0;
 };
 
 }  // namespace echo

@@ -10,6 +10,27 @@ std::string count_of(std::uint64_t n, const char* singular, const char* plural) 
 
 }  // namespace
 
+ending ending_of(std::string_view close_reason) {
+  if (close_reason == "eof" || close_reason == "once") return ending::eof;
+  if (close_reason == "reset by peer" || close_reason == "peer stopped reading") {
+    return ending::reset;
+  }
+  if (close_reason == "idle timeout") return ending::idle_timeout;
+  if (close_reason == "write timeout") return ending::write_timeout;
+  if (close_reason == "shutdown") return ending::shutdown;
+  return ending::error;
+}
+
+void stats::count_ending(ending why, std::chrono::steady_clock::duration lasted) {
+  ++closed_by[static_cast<std::size_t>(why)];
+  const double seconds = std::chrono::duration<double>(lasted).count();
+  std::size_t bucket = 0;
+  while (bucket < duration_bounds.size() && seconds > duration_bounds[bucket]) ++bucket;
+  ++duration_buckets[bucket];
+  duration_sum_us += static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(lasted).count());
+}
+
 stats& stats::operator+=(const stats& other) {
   connections_total += other.connections_total.load();
   connections_active += other.connections_active.load();
@@ -17,6 +38,14 @@ stats& stats::operator+=(const stats& other) {
   bytes_out += other.bytes_out.load();
   refused += other.refused.load();
   timed_out += other.timed_out.load();
+  messages += other.messages.load();
+  tls_handshake_failures += other.tls_handshake_failures.load();
+  for (std::size_t i = 0; i < refused_by.size(); ++i) refused_by[i] += other.refused_by[i].load();
+  for (std::size_t i = 0; i < closed_by.size(); ++i) closed_by[i] += other.closed_by[i].load();
+  for (std::size_t i = 0; i < duration_buckets.size(); ++i) {
+    duration_buckets[i] += other.duration_buckets[i].load();
+  }
+  duration_sum_us += other.duration_sum_us.load();
   return *this;
 }
 

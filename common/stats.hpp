@@ -3,9 +3,12 @@
 // timeouts. Owned by the server, updated by its sessions and listener on the reactor's thread;
 // read by any thread (the SIGUSR1 or --stats-interval line of --workers sums every reactor's).
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace echo {
 
@@ -41,13 +44,42 @@ class counter {
   std::atomic<std::uint64_t> value_{0};
 };
 
+// Why a connection was turned away, and why one ended: the labels of the Prometheus counters.
+enum class refusal { max_connections, per_ip, fd_exhausted };
+enum class ending { eof, reset, idle_timeout, write_timeout, error, shutdown };
+constexpr std::array<std::string_view, 3> refusal_names = {"max_connections", "per_ip",
+                                                           "fd_exhausted"};
+constexpr std::array<std::string_view, 6> ending_names = {"eof",           "reset", "idle_timeout",
+                                                          "write_timeout", "error", "shutdown"};
+// A session's close reason ("eof", "reset by peer", "idle timeout", ...) as an ending.
+ending ending_of(std::string_view close_reason);
+
 struct stats {
+  // Upper bounds, in seconds, of the connection-duration histogram's buckets; one more bucket
+  // (+Inf) takes the rest.
+  static constexpr std::array<double, 9> duration_bounds = {0.001, 0.01, 0.1,  1,    10,
+                                                            60,    300,  3600, 86400};
+
   counter connections_total;
   counter connections_active;
   counter bytes_in;
   counter bytes_out;
   counter refused;    // over --max-connections, --max-connections-per-ip, or no descriptor
   counter timed_out;  // closed by --idle-timeout or --write-timeout
+  counter messages;   // line modes: messages answered
+  counter tls_handshake_failures;
+  std::array<counter, refusal_names.size()> refused_by;  // indexed by refusal
+  std::array<counter, ending_names.size()> closed_by;    // indexed by ending
+  // Connection durations: a count per bucket (not cumulative), and their sum in microseconds.
+  std::array<counter, duration_bounds.size() + 1> duration_buckets;
+  counter duration_sum_us;
+
+  void count_refusal(refusal why) {
+    ++refused;
+    ++refused_by[static_cast<std::size_t>(why)];
+  }
+  // At a connection's end: its ending and how long it lasted.
+  void count_ending(ending why, std::chrono::steady_clock::duration lasted);
 
   // Adds another reactor's counters (--workers sums them). Reads `other` with relaxed loads, so
   // it may run on any thread; writes only this object.

@@ -146,7 +146,7 @@ listener::spare_outcome listener::refuse_with_spare_descriptor() {
     [[maybe_unused]] const auto sent =
         ::send(client, refusal.data(), refusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     ::close(client);
-    ++counters_.refused;
+    counters_.count_refusal(refusal::fd_exhausted);
   }
   spare_fd_ = open_spare();
   return client >= 0 ? spare_outcome::refused : spare_outcome::nobody_waiting;

@@ -61,6 +61,13 @@ server::server(server_options options, const logger& log)
   if (options_.worker_index == 0) {
     stats_reporter_.emplace(context_, options_.stats_interval, log_,
                             [this] { return stats_total_(); });
+    if (!options_.metrics.empty()) {
+      const double start_time =
+          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+              .count();
+      metrics_.emplace(
+          context_, log_, [this] { return stats_total_(); }, start_time);
+    }
   }
 }
 
@@ -73,6 +80,9 @@ std::optional<std::string> server::open() {
       return e.what();
     }
     session_context_.tls = &*tls_context_;
+  }
+  if (metrics_) {
+    if (auto failure = metrics_->open(options_.metrics_endpoint)) return failure;
   }
   // A socket passed by socket activation is already bound and listening.
   auto failure = options_.passed_fd >= 0
@@ -99,6 +109,10 @@ std::optional<std::string> server::open() {
               std::string(to_string(options_.reply.mode)) + (options_.reply.once ? ", once" : "") +
               (options_.workers > 1 ? ", " + std::to_string(options_.workers) + " workers" : "") +
               ")");
+  if (metrics_) {
+    metrics_->start();
+    log_.always("metrics on " + format_endpoint(metrics_->local_endpoint()));
+  }
   log_.info("capacity: " + std::to_string(descriptor_limit()) + " descriptors, at most " +
             std::to_string(max_connections_) + " connections" +
             (options_.max_connections_per_ip != 0
@@ -129,6 +143,7 @@ void server::stop() {
                        : ": " + std::to_string(open) + " open connection" + (open == 1 ? "" : "s") +
                              ", Ctrl+C again closes them now"));
   listener_.close();
+  if (metrics_) metrics_->close();
   registry_.stop_all();
   grace_timer_.expires_after(shutdown_grace);
   grace_timer_.async_wait([this](const error_code& ec) {
@@ -140,6 +155,7 @@ void server::stop() {
 void server::close_everything() {
   is_stopping_ = true;
   listener_.close();
+  if (metrics_) metrics_->close();
   registry_.close_all();
   finish_if_idle();
 }
@@ -170,14 +186,14 @@ void server::on_accept(tcp_socket socket) {
   const asio::ip::tcp::endpoint peer = socket.remote_endpoint(ec);
   if (ec) return;  // gone already
   if (registry_.size() >= max_connections_) {
-    return refuse(socket, format_endpoint(peer),
+    return refuse(socket, refusal::max_connections, format_endpoint(peer),
                   connections_open(registry_.size()) + " (--max-connections)");
   }
   // Behind a proxy every connection comes from the proxy: the session checks the address its
   // PROXY header names instead.
   const std::size_t per_ip = options_.proxy_protocol ? 0 : options_.max_connections_per_ip;
   if (per_ip != 0 && registry_.count_from(peer.address()) >= per_ip) {
-    return refuse(socket, format_endpoint(peer),
+    return refuse(socket, refusal::per_ip, format_endpoint(peer),
                   connections_open(per_ip) + " from it (--max-connections-per-ip)");
   }
   std::make_shared<session>(std::move(socket), peer, session_context_)->start();
@@ -185,8 +201,9 @@ void server::on_accept(tcp_socket socket) {
 
 // Accepting and closing at once, rather than not accepting, tells the client now instead of
 // leaving it in the backlog; the one line says why.
-void server::refuse(tcp_socket& socket, const std::string& peer, std::string_view why) {
-  ++stats_.refused;
+void server::refuse(tcp_socket& socket, refusal reason, const std::string& peer,
+                    std::string_view why) {
+  stats_.count_refusal(reason);
   error_code ignored;
   socket.non_blocking(true, ignored);
   socket.send(asio::buffer(listener::refusal), 0, ignored);

@@ -9,6 +9,7 @@
 #include "common/signals.hpp"
 #include "common/stats.hpp"
 #include "server/listener.hpp"
+#include "server/metrics_endpoint.hpp"
 #include "server/server_options.hpp"
 #include "server/session.hpp"
 #include "server/session_registry.hpp"
@@ -58,7 +59,7 @@ class server {
 
  private:
   void on_accept(tcp_socket socket);
-  void refuse(tcp_socket& socket, const std::string& peer, std::string_view why);
+  void refuse(tcp_socket& socket, refusal reason, const std::string& peer, std::string_view why);
   void do_sweep();
   void close_everything();
   void finish_if_idle();
@@ -80,6 +81,7 @@ class server {
   stop_signals signals_;
   std::function<stats()> stats_total_;
   std::optional<stats_reporter> stats_reporter_;  // worker 0 only: one line for all
+  std::optional<metrics_endpoint> metrics_;       // worker 0 only, with --metrics
   boost::asio::steady_timer grace_timer_;
   boost::asio::steady_timer sweep_timer_;
   bool is_open_ = false;

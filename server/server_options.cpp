@@ -160,6 +160,21 @@ void read_verbosity(const value_reader& in, server_options& options) {
   if (quiet) options.verbosity = log_level::warning;
 }
 
+// "127.0.0.1:9100", "[::1]:9100", "localhost:0": the address to serve /metrics on.
+boost::asio::ip::tcp::endpoint metrics_endpoint_from(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    throw usage_error("invalid --metrics '" + text +
+                      "': expected HOST:PORT, such as 127.0.0.1:9100");
+  }
+  const std::string host(strip_brackets(text.substr(0, colon)));
+  const std::uint16_t port = parse_port_or_throw(text.substr(colon + 1));
+  std::string why;
+  const auto address = resolve_address(host, why);
+  if (!address) throw usage_error("invalid --metrics host '" + host + "': " + why);
+  return {*address, port};
+}
+
 server_options options_from(const command_line& line, bool is_host_flag_given,
                             bool is_port_flag_given) {
   const value_reader in(line);
@@ -211,6 +226,11 @@ server_options options_from(const command_line& line, bool is_host_flag_given,
   read_tls(in, options);
   options.proxy_protocol = in.is_on("proxy-protocol");
   options.stats_interval = seconds_from(in, "stats-interval", 0);
+  options.metrics = in.text("metrics");
+  if (!options.metrics.empty()) {
+    options.metrics_endpoint =
+        in.checked("metrics", [&] { return metrics_endpoint_from(options.metrics); });
+  }
   read_verbosity(in, options);
   return options;
 }
@@ -261,6 +281,7 @@ std::string config_text(const server_options& options) {
   line("tls-client-ca", options.tls_client_ca);
   flag("proxy-protocol", options.proxy_protocol);
   number("stats-interval", options.stats_interval.count());
+  line("metrics", options.metrics);
   flag("verbose", options.verbosity == log_level::debug);
   flag("quiet", options.verbosity == log_level::warning);
   return text;
@@ -310,6 +331,8 @@ std::variant<server_options, early_exit> parse_server_options(int argc, const ch
        "expect a PROXY protocol v1 or v2 header (HAProxy) before the data")
       ("stats-interval", po::value<std::string>()->default_value("0")->value_name("SECONDS"),
        "log the stats line this often (0: only on SIGUSR1)")
+      ("metrics", po::value<std::string>()->default_value("")->value_name("HOST:PORT"),
+       "serve Prometheus metrics at http://HOST:PORT/metrics (port 0 picks one; off by default)")
       ("verbose,v", po::bool_switch(), "also log each message received")
       ("quiet,q", po::bool_switch(),
        "log only warnings and errors (the listening and stats lines still show)");

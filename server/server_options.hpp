@@ -9,6 +9,7 @@
 #include "common/reply_policy.hpp"
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -40,9 +41,12 @@ struct server_options {
   std::string tls_client_ca;
   bool proxy_protocol = false;             // a PROXY v1/v2 header comes before the data
   std::chrono::seconds stats_interval{0};  // log the stats line this often (0: only on SIGUSR1)
-  std::size_t workers = 1;                 // reactors, one thread each, sharing the port
-  std::size_t worker_index = 0;            // set by run_workers: which reactor this is
-  int passed_fd = -1;  // set by main: a listening socket from socket activation, else -1
+  // --metrics HOST:PORT as given ("" = off), and where it listens: Prometheus's /metrics.
+  std::string metrics;
+  boost::asio::ip::tcp::endpoint metrics_endpoint;
+  std::size_t workers = 1;       // reactors, one thread each, sharing the port
+  std::size_t worker_index = 0;  // set by run_workers: which reactor this is
+  int passed_fd = -1;            // set by main: a listening socket from socket activation, else -1
   log_level verbosity = log_level::info;
 };
 

@@ -48,8 +48,9 @@ session::session(tcp_socket socket, const asio::ip::tcp::endpoint& peer,
 session::~session() {
   stats& counters = context_.counters;
   --counters.connections_active;
-  context_.log.info("closed " + peer() + " after " +
-                    format_seconds(std::chrono::steady_clock::now() - started_) + ": " +
+  const auto lasted = std::chrono::steady_clock::now() - started_;
+  counters.count_ending(ending_of(close_reason_), lasted);
+  context_.log.info("closed " + peer() + " after " + format_seconds(lasted) + ": " +
                     std::to_string(bytes_in_) + " bytes in, " + std::to_string(bytes_out_) +
                     " bytes out (" + close_reason_ + ")");
   context_.registry.remove(this, peer_.address());
@@ -115,7 +116,7 @@ void session::on_proxy_header(const error_code& ec, std::size_t n) {
                        ": the client is " + peer());
     const std::size_t limit = context_.max_connections_per_ip;
     if (limit != 0 && context_.registry.count_from(address) > limit) {
-      ++context_.counters.refused;
+      context_.counters.count_refusal(refusal::per_ip);
       context_.log.warning("refused " + peer() + ": " + std::to_string(limit) +
                            " connections open from it (--max-connections-per-ip)");
       error_code ignored;
@@ -152,6 +153,7 @@ void session::on_handshake(const error_code& ec) {
   last_activity_tick_ = context_.now_tick;
   if (is_closed_) return;
   if (ec) {
+    ++context_.counters.tls_handshake_failures;
     context_.log.warning("TLS handshake with " + peer() + " failed: " + describe_tls_error(ec));
     return close("TLS handshake failed");
   }
@@ -321,6 +323,9 @@ void session::on_pause(const error_code& ec) {
 // the socket has room (this is the only per-session buffer, and a reply waiting on it is why
 // nothing more is read: backpressure).
 void session::do_write(std::string_view bytes) {
+  // Every message of a line mode has a reply, so this is where they are counted.
+  if (const std::uint64_t messages = policy_.take_messages())
+    context_.counters.messages += messages;
   is_writing_ = true;
   last_activity_tick_ = context_.now_tick;
   if (tls_) {

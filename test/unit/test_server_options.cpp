@@ -551,6 +551,7 @@ TEST_CASE("server_options: --print-config prints every settable option with its 
         "tls-client-ca = \"\"\n"
         "proxy-protocol = false\n"
         "stats-interval = 0\n"
+        "metrics = \"\"\n"
         "verbose = false\n"
         "quiet = false\n");
 }
@@ -575,7 +576,7 @@ TEST_CASE("server_options: --print-config has a line for every option --help sho
     CHECK(printed(text, name) != "(absent)");
     ++checked;
   }
-  CHECK(checked == 21);
+  CHECK(checked == 22);
 }
 
 TEST_CASE("server_options: --print-config shows the effective values", "[server_options]") {

@@ -1,0 +1,104 @@
+#include "common/metrics_text.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace echo {
+
+namespace {
+
+class exposition {
+ public:
+  void family(const char* name, const char* type, const char* help) {
+    text_ += "# HELP ";
+    text_ += name;
+    text_ += ' ';
+    text_ += help;
+    text_ += "\n# TYPE ";
+    text_ += name;
+    text_ += ' ';
+    text_ += type;
+    text_ += '\n';
+  }
+  // `labels`: "" or `reason="eof"` (the braces are added here).
+  void sample(const char* name, const std::string& labels, std::uint64_t value) {
+    sample(name, labels, std::to_string(value));
+  }
+  void sample(const char* name, const std::string& labels, const std::string& value) {
+    text_ += name;
+    if (!labels.empty()) text_ += "{" + labels + "}";
+    text_ += ' ';
+    text_ += value;
+    text_ += '\n';
+  }
+  std::string take() { return std::move(text_); }
+
+ private:
+  std::string text_;
+};
+
+// Shortest text that reads back as the same double: Prometheus parses Go floats.
+std::string number(double value) {
+  char text[32];
+  if (value == std::floor(value) && std::fabs(value) < 1e15) {
+    std::snprintf(text, sizeof text, "%.0f", value);
+    return text;
+  }
+  std::snprintf(text, sizeof text, "%.17g", value);
+  double back = 0;
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(text, sizeof text, "%.*g", precision, value);
+    if (std::sscanf(text, "%lf", &back) == 1 && back == value) break;
+  }
+  return text;
+}
+
+std::string reason(std::string_view name) { return "reason=\"" + std::string(name) + "\""; }
+
+}  // namespace
+
+std::string prometheus_text(const stats& s, double process_start_time) {
+  exposition out;
+  out.family("echo_connections_accepted_total", "counter", "Connections accepted and served.");
+  out.sample("echo_connections_accepted_total", "", s.connections_total);
+  out.family("echo_connections_active", "gauge", "Connections open now.");
+  out.sample("echo_connections_active", "", s.connections_active);
+  out.family("echo_connections_refused_total", "counter",
+             "Connections turned away at once, by reason.");
+  for (std::size_t i = 0; i < refusal_names.size(); ++i) {
+    out.sample("echo_connections_refused_total", reason(refusal_names[i]), s.refused_by[i]);
+  }
+  out.family("echo_connections_closed_total", "counter", "Connections ended, by reason.");
+  for (std::size_t i = 0; i < ending_names.size(); ++i) {
+    out.sample("echo_connections_closed_total", reason(ending_names[i]), s.closed_by[i]);
+  }
+  out.family("echo_bytes_received_total", "counter", "Bytes read from clients.");
+  out.sample("echo_bytes_received_total", "", s.bytes_in);
+  out.family("echo_bytes_sent_total", "counter", "Bytes written to clients.");
+  out.sample("echo_bytes_sent_total", "", s.bytes_out);
+  out.family("echo_messages_total", "counter",
+             "Messages answered in the line modes (prefix, ack, --once).");
+  out.sample("echo_messages_total", "", s.messages);
+  out.family("echo_tls_handshake_failures_total", "counter", "TLS handshakes that failed.");
+  out.sample("echo_tls_handshake_failures_total", "", s.tls_handshake_failures);
+
+  out.family("echo_connection_duration_seconds", "histogram",
+             "How long connections lasted, from accept to close.");
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < s.duration_buckets.size(); ++i) {
+    cumulative += s.duration_buckets[i];
+    const std::string le =
+        i < stats::duration_bounds.size() ? number(stats::duration_bounds[i]) : "+Inf";
+    out.sample("echo_connection_duration_seconds_bucket", "le=\"" + le + "\"", cumulative);
+  }
+  out.sample("echo_connection_duration_seconds_sum", "",
+             number(static_cast<double>(s.duration_sum_us.load()) / 1e6));
+  out.sample("echo_connection_duration_seconds_count", "", cumulative);
+
+  out.family("process_start_time_seconds", "gauge",
+             "Start time of the process since unix epoch in seconds.");
+  out.sample("process_start_time_seconds", "", number(process_start_time));
+  return out.take();
+}
+
+}  // namespace echo

@@ -1,0 +1,163 @@
+#include "server/metrics_endpoint.hpp"
+
+#include "common/endpoint.hpp"
+#include "common/errors.hpp"
+#include "common/metrics_text.hpp"
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include <vector>
+
+namespace echo {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using boost::system::error_code;
+
+// One scrape connection: read a request, answer it, and again while the client keeps it alive.
+class metrics_connection : public std::enable_shared_from_this<metrics_connection> {
+ public:
+  metrics_connection(tcp_socket socket, metrics_endpoint& endpoint,
+                     std::shared_ptr<metrics_endpoint::connection_set> all)
+      : stream_(std::move(socket)),
+        endpoint_(endpoint),
+        all_(std::move(all)),
+        buffer_(metrics_endpoint::max_request_bytes) {
+    all_->insert(this);
+  }
+  ~metrics_connection() { all_->erase(this); }
+
+  void start() { do_read(); }
+  void close() {
+    error_code ignored;
+    stream_.socket().close(ignored);
+  }
+
+ private:
+  void do_read() {
+    parser_.emplace();
+    parser_->header_limit(metrics_endpoint::max_request_bytes);
+    parser_->body_limit(0);
+    stream_.expires_after(metrics_endpoint::io_timeout);
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(const error_code& ec) {
+    if (ec) return close();  // eof, timeout, a request too large or malformed: nothing to say
+    const auto& request = parser_->get();
+    response_ = {};
+    response_.version(request.version());
+    response_.keep_alive(request.keep_alive());
+    response_.set(http::field::server, "echo-server");
+    response_.set(http::field::content_type, "text/plain; charset=utf-8");
+    if (request.target() != "/metrics") {
+      response_.result(http::status::not_found);
+      response_.body() = "not found: try /metrics\n";
+    } else if (request.method() != http::verb::get && request.method() != http::verb::head) {
+      response_.result(http::status::method_not_allowed);
+      response_.set(http::field::allow, "GET, HEAD");
+      response_.body() = "method not allowed: use GET\n";
+    } else {
+      response_.result(http::status::ok);
+      response_.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      response_.body() = endpoint_.render();
+    }
+    response_.prepare_payload();
+    if (request.method() == http::verb::head) response_.body().clear();
+    stream_.expires_after(metrics_endpoint::io_timeout);
+    http::async_write(stream_, response_,
+                      [self = shared_from_this()](const error_code& write_ec, std::size_t) {
+                        self->on_write(write_ec);
+                      });
+  }
+
+  void on_write(const error_code& ec) {
+    if (ec || !response_.keep_alive()) {
+      error_code ignored;
+      stream_.socket().shutdown(tcp_socket::shutdown_send, ignored);
+      return close();
+    }
+    do_read();
+  }
+
+  beast::basic_stream<asio::ip::tcp, executor> stream_;
+  metrics_endpoint& endpoint_;  // outlives every handler that runs
+  std::shared_ptr<metrics_endpoint::connection_set> all_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::empty_body>> parser_;
+  http::response<http::string_body> response_;
+};
+
+metrics_endpoint::metrics_endpoint(asio::io_context& context, const logger& log,
+                                   std::function<stats()> total, double start_time)
+    : log_(log),
+      total_(std::move(total)),
+      start_time_(start_time),
+      acceptor_(context.get_executor()),
+      retry_timer_(context.get_executor()) {}
+
+metrics_endpoint::~metrics_endpoint() { close(); }
+
+std::optional<std::string> metrics_endpoint::open(const asio::ip::tcp::endpoint& endpoint) {
+  error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp_acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    error_code ignored;
+    acceptor_.close(ignored);
+    return "--metrics: " + describe_listen_error(ec, format_endpoint(endpoint));
+  }
+  return std::nullopt;
+}
+
+asio::ip::tcp::endpoint metrics_endpoint::local_endpoint() const {
+  error_code ec;
+  return acceptor_.local_endpoint(ec);
+}
+
+void metrics_endpoint::start() { do_accept(); }
+
+void metrics_endpoint::close() {
+  error_code ignored;
+  acceptor_.close(ignored);
+  retry_timer_.cancel();
+  // Closing makes each connection's pending operation end, and with it the connection.
+  const std::vector<metrics_connection*> all(connections_->begin(), connections_->end());
+  for (metrics_connection* c : all) c->close();
+}
+
+std::string metrics_endpoint::render() const { return prometheus_text(total_(), start_time_); }
+
+void metrics_endpoint::do_accept() {
+  acceptor_.async_accept(
+      [this](const error_code& ec, tcp_socket socket) { on_accept(ec, std::move(socket)); });
+}
+
+void metrics_endpoint::on_accept(const error_code& ec, tcp_socket socket) {
+  if (!acceptor_.is_open()) return;
+  if (ec) {
+    // Out of descriptors, say: try again shortly rather than at once.
+    log_.debug("metrics: accept: " + lower_message(ec));
+    retry_timer_.expires_after(std::chrono::milliseconds(100));
+    retry_timer_.async_wait([this](const error_code& wait_ec) {
+      if (!wait_ec) do_accept();
+    });
+    return;
+  }
+  if (connections_->size() >= max_connections) {
+    log_.debug("metrics: " + std::to_string(max_connections) +
+               " scrape connections open; closing a new one");
+  } else {
+    std::make_shared<metrics_connection>(std::move(socket), *this, connections_)->start();
+  }
+  do_accept();
+}
+
+}  // namespace echo

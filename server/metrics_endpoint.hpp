@@ -1,0 +1,67 @@
+#pragma once
+// --metrics HOST:PORT: Prometheus's `GET /metrics` over HTTP/1.1 (Boost.Beast), served by worker
+// 0's reactor next to the echo traffic, with no thread of its own. Each scrape renders a snapshot
+// of the counters (summed over the workers by `total`); nothing touches the echo path but the
+// counters themselves. Anything but GET or HEAD /metrics gets 404 or 405. A scrape connection
+// has 10 seconds for each request and response, requests are capped at 8 KiB, and at most 16
+// connections are open at once, so a slow or hostile HTTP client costs the echo traffic nothing.
+
+#include "common/log.hpp"
+#include "common/stats.hpp"
+#include "server/socket.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+
+namespace echo {
+
+class metrics_connection;
+
+class metrics_endpoint {
+ public:
+  static constexpr std::size_t max_connections = 16;
+  static constexpr std::size_t max_request_bytes = 8 * 1024;
+  static constexpr std::chrono::seconds io_timeout{10};
+
+  // `start_time`: the process's start, in seconds since the Unix epoch.
+  metrics_endpoint(boost::asio::io_context& context, const logger& log,
+                   std::function<stats()> total, double start_time);
+  ~metrics_endpoint();
+  metrics_endpoint(const metrics_endpoint&) = delete;
+  metrics_endpoint& operator=(const metrics_endpoint&) = delete;
+
+  // Binds and listens; returns the one-line reason on failure.
+  std::optional<std::string> open(const boost::asio::ip::tcp::endpoint& endpoint);
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+  void start();
+  // Stops accepting and closes the scrape connections (at shutdown).
+  void close();
+
+  // The page, for a connection.
+  std::string render() const;
+
+  // The open connections: shared with them, so that one destroyed with the io_context after this
+  // endpoint still has a set to leave.
+  using connection_set = std::unordered_set<metrics_connection*>;
+
+ private:
+  void do_accept();
+  void on_accept(const boost::system::error_code& ec, tcp_socket socket);
+
+  const logger& log_;
+  std::function<stats()> total_;
+  double start_time_;
+  tcp_acceptor acceptor_;
+  steady_timer retry_timer_;  // after a failed accept, so that it never spins
+  std::shared_ptr<connection_set> connections_ = std::make_shared<connection_set>();
+};
+
+}  // namespace echo
