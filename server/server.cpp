@@ -90,20 +90,36 @@ std::optional<std::string> server::open() {
   // With workers, the first announces for all (run_workers opens it last).
   if (options_.worker_index != 0) return std::nullopt;
   if (options_.passed_fd >= 0) {
-    log_.info(
+    log_.event(
+        log_level::info, "socket_activation", {},
         "socket activation: serving the socket systemd passed; --host and --port are ignored");
   }
-  log_.always("listening on " + format_endpoint(local_endpoint()) + " (" +
-              (tls_context_ ? options_.tls_client_ca.empty() ? "TLS, " : "mutual TLS, " : "") +
-              (options_.proxy_protocol ? "PROXY protocol, " : "") + "reply " +
-              std::string(to_string(options_.reply.mode)) + (options_.reply.once ? ", once" : "") +
-              (options_.workers > 1 ? ", " + std::to_string(options_.workers) + " workers" : "") +
-              ")");
-  log_.info("capacity: " + std::to_string(descriptor_limit()) + " descriptors, at most " +
-            std::to_string(max_connections_) + " connections" +
-            (options_.max_connections_per_ip != 0
-                 ? ", " + std::to_string(options_.max_connections_per_ip) + " per address"
-                 : std::string()));
+  const asio::ip::tcp::endpoint local = local_endpoint();
+  log_.always_event(
+      "listening",
+      {{"address", local.address().to_string()},
+       {"port", local.port()},
+       {"reply", to_string(options_.reply.mode)},
+       {"once", options_.reply.once},
+       {"tls", tls_context_.has_value()},
+       {"client_certificates", tls_context_ && !options_.tls_client_ca.empty()},
+       {"proxy_protocol", options_.proxy_protocol},
+       {"workers", options_.workers}},
+      "listening on " + format_endpoint(local) + " (" +
+          (tls_context_ ? options_.tls_client_ca.empty() ? "TLS, " : "mutual TLS, " : "") +
+          (options_.proxy_protocol ? "PROXY protocol, " : "") + "reply " +
+          std::string(to_string(options_.reply.mode)) + (options_.reply.once ? ", once" : "") +
+          (options_.workers > 1 ? ", " + std::to_string(options_.workers) + " workers" : "") + ")");
+  const std::size_t descriptors = descriptor_limit();
+  log_.event(log_level::info, "capacity",
+             {{"descriptors", descriptors},
+              {"max_connections", max_connections_},
+              {"max_connections_per_ip", options_.max_connections_per_ip}},
+             "capacity: " + std::to_string(descriptors) + " descriptors, at most " +
+                 std::to_string(max_connections_) + " connections" +
+                 (options_.max_connections_per_ip != 0
+                      ? ", " + std::to_string(options_.max_connections_per_ip) + " per address"
+                      : std::string()));
   return std::nullopt;
 }
 
@@ -115,7 +131,9 @@ exit_code server::run() {
     }
   }
   context_.run();
-  if (options_.workers == 1) log_.always("shut down: " + stats_.summary());
+  if (options_.workers == 1) {
+    log_.always_event("shutdown", stats_fields(stats_), "shut down: " + stats_.summary());
+  }
   return exit_code::ok;
 }
 
@@ -124,10 +142,11 @@ void server::stop() {
   is_stopping_ = true;
   if (options_.worker_index == 0) systemd::notify_stopping();
   const std::size_t open = registry_.size();
-  log_.info("shutting down" +
-            (open == 0 ? std::string()
-                       : ": " + std::to_string(open) + " open connection" + (open == 1 ? "" : "s") +
-                             ", Ctrl+C again closes them now"));
+  log_.event(log_level::info, "shutting_down", {{"open", open}},
+             "shutting down" +
+                 (open == 0 ? std::string()
+                            : ": " + std::to_string(open) + " open connection" +
+                                  (open == 1 ? "" : "s") + ", Ctrl+C again closes them now"));
   listener_.close();
   registry_.stop_all();
   grace_timer_.expires_after(shutdown_grace);
@@ -192,8 +211,13 @@ void server::refuse(tcp_socket& socket, const std::string& peer, std::string_vie
   socket.send(asio::buffer(listener::refusal), 0, ignored);
   socket.close(ignored);
   if (refusal_log_.admit()) {
-    log_.warning("refused " + peer + ": " + std::string(why) +
-                 held_back_note(refusal_log_.held_back()));
+    const bool is_per_ip = why.find("--max-connections-per-ip") != std::string_view::npos;
+    log_.event(
+        log_level::warning, "refused",
+        {{"peer", peer},
+         {"reason", is_per_ip ? "per_ip" : "max_connections"},
+         {"held_back", refusal_log_.held_back()}},
+        "refused " + peer + ": " + std::string(why) + held_back_note(refusal_log_.held_back()));
   }
 }
 
