@@ -25,14 +25,21 @@ std::string_view tag_of(log_level level) {
   return "info";
 }
 
-// The length of the valid UTF-8 sequence starting at s[i] that encodes U+00A0 or above (C1
-// controls stay escaped), or 0 when there is none.
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
+// The valid UTF-8 sequence starting at s[i]: its length and code point, or a length of 0 when
+// there is none (a stray, overlong, surrogate or out-of-range sequence, or a cut one).
+struct utf8_sequence {
+  std::size_t length = 0;
+  char32_t code = 0;
+};
+
+utf8_sequence decode_utf8(std::string_view s, std::size_t i) {
   const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
   const unsigned char lead = byte(i);
   std::size_t length;
   char32_t code;
-  if (lead >= 0xC2 && lead <= 0xDF) {
+  if (lead < 0x80) {
+    return {1, lead};
+  } else if (lead >= 0xC2 && lead <= 0xDF) {
     length = 2;
     code = lead & 0x1Fu;
   } else if (lead >= 0xE0 && lead <= 0xEF) {
@@ -42,48 +49,106 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
     length = 4;
     code = lead & 0x07u;
   } else {
-    return 0;
+    return {};
   }
-  if (i + length > s.size()) return 0;
+  if (i + length > s.size()) return {};
   for (std::size_t k = 1; k < length; ++k) {
-    if ((byte(i + k) & 0xC0u) != 0x80u) return 0;
+    if ((byte(i + k) & 0xC0u) != 0x80u) return {};
     code = (code << 6) | (byte(i + k) & 0x3Fu);
   }
   const bool overlong = (length == 3 && code < 0x800) || (length == 4 && code < 0x10000);
   const bool surrogate = code >= 0xD800 && code <= 0xDFFF;
-  if (overlong || surrogate || code > 0x10FFFF || code < 0xA0) return 0;
-  return length;
+  if (overlong || surrogate || code > 0x10FFFF) return {};
+  return {length, code};
+}
+
+// The length of the valid UTF-8 sequence starting at s[i] that encodes U+00A0 or above (C1
+// controls stay escaped), or 0 when there is none.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
+  const utf8_sequence sequence = decode_utf8(s, i);
+  return sequence.code >= 0xA0 ? sequence.length : 0;
+}
+
+constexpr char hex_digits[] = "0123456789abcdef";
+
+void append_hex_byte(std::string& out, const char* prefix, unsigned char c) {
+  out += prefix;
+  out += hex_digits[c >> 4];
+  out += hex_digits[c & 0x0F];
 }
 
 }  // namespace
 
-void logger::log(log_level level, std::string_view text) const {
-  if (is_enabled(level)) write_line(tag_of(level), text);
+std::string_view to_string(log_format format) {
+  return format == log_format::json ? "json" : "text";
 }
 
-void logger::always(std::string_view text) const { write_line("info", text); }
+std::optional<log_format> parse_log_format(std::string_view text) {
+  if (text == "text") return log_format::text;
+  if (text == "json") return log_format::json;
+  return std::nullopt;
+}
 
-void logger::write_line(std::string_view tag, std::string_view text) const {
-  const auto now = std::chrono::system_clock::now();
-  const auto since_epoch = now.time_since_epoch();
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
-  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds);
-  const std::time_t t = static_cast<std::time_t>(seconds.count());
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char stamp[40];
-  const int n = std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ",
-                              utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
-                              utc.tm_min, utc.tm_sec, static_cast<int>(millis.count()));
+void log_field::append_json(std::string& out) const {
+  append_json_string(out, name_);
+  out += ':';
+  switch (kind_) {
+    case kind::text:
+      append_json_string(out, text_);
+      return;
+    case kind::unsigned_number:
+      out += std::to_string(unsigned_);
+      return;
+    case kind::signed_number:
+      out += std::to_string(signed_);
+      return;
+    case kind::boolean:
+      out += boolean_ ? "true" : "false";
+      return;
+  }
+}
 
+void logger::log(log_level level, std::string_view text) const {
+  if (is_enabled(level)) write_event(level, tag_of(level), nullptr, 0, text);
+}
+
+void logger::always(std::string_view text) const {
+  write_event(log_level::info, "info", nullptr, 0, text);
+}
+
+void logger::write_event(log_level level, std::string_view name, const log_field* fields,
+                         std::size_t count, std::string_view text) const {
+  const std::string stamp = format_timestamp(std::chrono::system_clock::now());
+  const std::string_view tag = tag_of(level);
   std::string line;
-  line.reserve(static_cast<std::size_t>(n) + tag.size() + text.size() + 3);
-  line.append(stamp, static_cast<std::size_t>(n));
-  line += tag;
-  line += ": ";
-  line += text;
+  if (format_ == log_format::text) {
+    line.reserve(stamp.size() + tag.size() + text.size() + 4);
+    line += stamp;
+    line += ' ';
+    line += tag;
+    line += ": ";
+    line += text;
+  } else {
+    line.reserve(64 + name.size() + 2 * text.size() + 32 * count);
+    line += "{\"ts\":\"";
+    line += stamp;
+    line += "\",\"level\":\"";
+    line += tag;
+    line += "\",\"event\":";
+    append_json_string(line, name);
+    for (std::size_t i = 0; i < count; ++i) {
+      line += ',';
+      fields[i].append_json(line);
+    }
+    line += ",\"message\":";
+    append_json_string(line, text);
+    line += '}';
+  }
   line += '\n';
+  write_line(line);
+}
 
+void logger::write_line(std::string_view line) const {
   // One write per line; retry only what a signal or a full pipe cut short.
   std::string_view rest = line;
   while (!rest.empty()) {
@@ -94,6 +159,20 @@ void logger::write_line(std::string_view tag, std::string_view text) const {
     }
     rest.remove_prefix(static_cast<std::size_t>(written));
   }
+}
+
+std::string format_timestamp(std::chrono::system_clock::time_point t) {
+  const auto since_epoch = t.time_since_epoch();
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds);
+  const std::time_t whole = static_cast<std::time_t>(seconds.count());
+  std::tm utc{};
+  gmtime_r(&whole, &utc);
+  char stamp[40];
+  const int n = std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                              utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
+                              utc.tm_min, utc.tm_sec, static_cast<int>(millis.count()));
+  return std::string(stamp, static_cast<std::size_t>(n));
 }
 
 bool log_throttle::admit() {
@@ -114,7 +193,6 @@ std::string held_back_note(std::size_t held_back) {
 }
 
 std::string escape_for_log(std::string_view bytes) {
-  static constexpr char hex[] = "0123456789abcdef";
   std::string out;
   out.reserve(bytes.size());
   for (std::size_t i = 0; i < bytes.size();) {
@@ -143,12 +221,62 @@ std::string escape_for_log(std::string_view bytes) {
         out += "\\t";
         break;
       default:
-        out += "\\x";
-        out += hex[c >> 4];
-        out += hex[c & 0x0F];
+        append_hex_byte(out, "\\x", c);
     }
     ++i;
   }
+  return out;
+}
+
+void append_json_string(std::string& out, std::string_view bytes) {
+  out += '"';
+  for (std::size_t i = 0; i < bytes.size();) {
+    const unsigned char c = static_cast<unsigned char>(bytes[i]);
+    if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    const utf8_sequence sequence = decode_utf8(bytes, i);
+    if (sequence.length == 0) {
+      // Not UTF-8: the text \xHH (its backslash escaped for JSON), as escape_for_log shows it.
+      append_hex_byte(out, "\\\\x", c);
+      ++i;
+      continue;
+    }
+    if (sequence.code >= 0xA0) {
+      out.append(bytes.substr(i, sequence.length));
+      i += sequence.length;
+      continue;
+    }
+    switch (sequence.code) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:  // the other C0 controls, DEL and the C1 controls (U+0080 to U+009F)
+        append_hex_byte(out, "\\u00", static_cast<unsigned char>(sequence.code));
+    }
+    i += sequence.length;
+  }
+  out += '"';
+}
+
+std::string json_quote(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size() + 2);
+  append_json_string(out, bytes);
   return out;
 }
 

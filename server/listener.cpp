@@ -101,9 +101,14 @@ void listener::on_accept(const error_code& ec, tcp_socket socket) {
     const spare_outcome outcome =
         is_out_of_descriptors ? refuse_with_spare_descriptor() : spare_outcome::no_spare;
     if (outcome != spare_outcome::nobody_waiting && exhaustion_log_.admit()) {
-      log_.warning("cannot accept: " + lower_message(ec) +
-                   (outcome == spare_outcome::refused ? "; refused a connection" : "; retrying") +
-                   held_back_note(exhaustion_log_.held_back()));
+      const bool is_refused = outcome == spare_outcome::refused;
+      log_.event(log_level::warning, is_refused ? "refused" : "accept_failed",
+                 {{"reason", is_refused ? "fd_exhausted" : "accept_failed"},
+                  {"error", lower_message(ec)},
+                  {"held_back", exhaustion_log_.held_back()}},
+                 "cannot accept: " + lower_message(ec) +
+                     (is_refused ? "; refused a connection" : "; retrying") +
+                     held_back_note(exhaustion_log_.held_back()));
     }
     // A client left in the backlog would wait for nothing, so it was answered at once; each
     // refusal takes one client off the backlog, so this ends when the backlog is empty.

@@ -17,7 +17,7 @@ int main(int argc, char* argv[]) {
     return echo::to_int(early->code);
   }
   auto& options = std::get<echo::server_options>(parsed);
-  echo::logger log(options.verbosity);
+  echo::logger log(options.verbosity, 2, options.log_format);
   echo::raise_descriptor_limit();
   const auto passed = echo::systemd::take_passed_socket();
   if (!passed.error.empty()) {

@@ -100,24 +100,42 @@ std::optional<std::string> server::open() {
   // With workers, the first announces for all (run_workers opens it last).
   if (options_.worker_index != 0) return std::nullopt;
   if (options_.passed_fd >= 0) {
-    log_.info(
+    log_.event(
+        log_level::info, "socket_activation", {},
         "socket activation: serving the socket systemd passed; --host and --port are ignored");
   }
-  log_.always("listening on " + format_endpoint(local_endpoint()) + " (" +
-              (tls_context_ ? options_.tls_client_ca.empty() ? "TLS, " : "mutual TLS, " : "") +
-              (options_.proxy_protocol ? "PROXY protocol, " : "") + "reply " +
-              std::string(to_string(options_.reply.mode)) + (options_.reply.once ? ", once" : "") +
-              (options_.workers > 1 ? ", " + std::to_string(options_.workers) + " workers" : "") +
-              ")");
+  const asio::ip::tcp::endpoint local = local_endpoint();
+  log_.always_event(
+      "listening",
+      {{"address", local.address().to_string()},
+       {"port", local.port()},
+       {"reply", to_string(options_.reply.mode)},
+       {"once", options_.reply.once},
+       {"tls", tls_context_.has_value()},
+       {"client_certificates", tls_context_ && !options_.tls_client_ca.empty()},
+       {"proxy_protocol", options_.proxy_protocol},
+       {"workers", options_.workers}},
+      "listening on " + format_endpoint(local) + " (" +
+          (tls_context_ ? options_.tls_client_ca.empty() ? "TLS, " : "mutual TLS, " : "") +
+          (options_.proxy_protocol ? "PROXY protocol, " : "") + "reply " +
+          std::string(to_string(options_.reply.mode)) + (options_.reply.once ? ", once" : "") +
+          (options_.workers > 1 ? ", " + std::to_string(options_.workers) + " workers" : "") + ")");
   if (metrics_) {
     metrics_->start();
-    log_.always("metrics on " + format_endpoint(metrics_->local_endpoint()));
+    const asio::ip::tcp::endpoint at = metrics_->local_endpoint();
+    log_.always_event("metrics", {{"address", at.address().to_string()}, {"port", at.port()}},
+                      "metrics on " + format_endpoint(at));
   }
-  log_.info("capacity: " + std::to_string(descriptor_limit()) + " descriptors, at most " +
-            std::to_string(max_connections_) + " connections" +
-            (options_.max_connections_per_ip != 0
-                 ? ", " + std::to_string(options_.max_connections_per_ip) + " per address"
-                 : std::string()));
+  const std::size_t descriptors = descriptor_limit();
+  log_.event(log_level::info, "capacity",
+             {{"descriptors", descriptors},
+              {"max_connections", max_connections_},
+              {"max_connections_per_ip", options_.max_connections_per_ip}},
+             "capacity: " + std::to_string(descriptors) + " descriptors, at most " +
+                 std::to_string(max_connections_) + " connections" +
+                 (options_.max_connections_per_ip != 0
+                      ? ", " + std::to_string(options_.max_connections_per_ip) + " per address"
+                      : std::string()));
   return std::nullopt;
 }
 
@@ -129,7 +147,9 @@ exit_code server::run() {
     }
   }
   context_.run();
-  if (options_.workers == 1) log_.always("shut down: " + stats_.summary());
+  if (options_.workers == 1) {
+    log_.always_event("shutdown", stats_fields(stats_), "shut down: " + stats_.summary());
+  }
   return exit_code::ok;
 }
 
@@ -138,10 +158,11 @@ void server::stop() {
   is_stopping_ = true;
   if (options_.worker_index == 0) systemd::notify_stopping();
   const std::size_t open = registry_.size();
-  log_.info("shutting down" +
-            (open == 0 ? std::string()
-                       : ": " + std::to_string(open) + " open connection" + (open == 1 ? "" : "s") +
-                             ", Ctrl+C again closes them now"));
+  log_.event(log_level::info, "shutting_down", {{"open", open}},
+             "shutting down" +
+                 (open == 0 ? std::string()
+                            : ": " + std::to_string(open) + " open connection" +
+                                  (open == 1 ? "" : "s") + ", Ctrl+C again closes them now"));
   listener_.close();
   if (metrics_) metrics_->close();
   registry_.stop_all();
@@ -209,8 +230,12 @@ void server::refuse(tcp_socket& socket, refusal reason, const std::string& peer,
   socket.send(asio::buffer(listener::refusal), 0, ignored);
   socket.close(ignored);
   if (refusal_log_.admit()) {
-    log_.warning("refused " + peer + ": " + std::string(why) +
-                 held_back_note(refusal_log_.held_back()));
+    log_.event(
+        log_level::warning, "refused",
+        {{"peer", peer},
+         {"reason", refusal_names[static_cast<std::size_t>(reason)]},
+         {"held_back", refusal_log_.held_back()}},
+        "refused " + peer + ": " + std::string(why) + held_back_note(refusal_log_.held_back()));
   }
 }
 

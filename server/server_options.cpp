@@ -232,6 +232,13 @@ server_options options_from(const command_line& line, bool is_host_flag_given,
         in.checked("metrics", [&] { return metrics_endpoint_from(options.metrics); });
   }
   read_verbosity(in, options);
+  const std::string format = in.text("log-format");
+  const auto parsed_format = parse_log_format(format);
+  if (!parsed_format) {
+    throw usage_error(in.where("log-format") + "invalid --log-format '" + format +
+                      "': expected text or json");
+  }
+  options.log_format = *parsed_format;
   return options;
 }
 
@@ -284,6 +291,7 @@ std::string config_text(const server_options& options) {
   line("metrics", options.metrics);
   flag("verbose", options.verbosity == log_level::debug);
   flag("quiet", options.verbosity == log_level::warning);
+  line("log-format", to_string(options.log_format));
   return text;
 }
 
@@ -335,7 +343,9 @@ std::variant<server_options, early_exit> parse_server_options(int argc, const ch
        "serve Prometheus metrics at http://HOST:PORT/metrics (port 0 picks one; off by default)")
       ("verbose,v", po::bool_switch(), "also log each message received")
       ("quiet,q", po::bool_switch(),
-       "log only warnings and errors (the listening and stats lines still show)");
+       "log only warnings and errors (the listening and stats lines still show)")
+      ("log-format", po::value<std::string>()->default_value("text")->value_name("FORMAT"),
+       "text | json (one JSON object per line)");
   set.command_only.add_options()
       ("config", po::value<std::string>()->value_name("FILE"),
        "read options from FILE, \"name = value\" lines (the command line and ECHO_SERVER_* "

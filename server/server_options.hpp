@@ -48,6 +48,7 @@ struct server_options {
   std::size_t worker_index = 0;  // set by run_workers: which reactor this is
   int passed_fd = -1;            // set by main: a listening socket from socket activation, else -1
   log_level verbosity = log_level::info;
+  echo::log_format log_format = echo::log_format::text;  // json: one object per line
 };
 
 // The options from argv, the environment and --config; or what to print instead (--help,

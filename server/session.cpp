@@ -48,11 +48,18 @@ session::session(tcp_socket socket, const asio::ip::tcp::endpoint& peer,
 session::~session() {
   stats& counters = context_.counters;
   --counters.connections_active;
-  const auto lasted = std::chrono::steady_clock::now() - started_;
-  counters.count_ending(ending_of(close_reason_), lasted);
-  context_.log.info("closed " + peer() + " after " + format_seconds(lasted) + ": " +
-                    std::to_string(bytes_in_) + " bytes in, " + std::to_string(bytes_out_) +
-                    " bytes out (" + close_reason_ + ")");
+  const auto lived = std::chrono::steady_clock::now() - started_;
+  counters.count_ending(ending_of(close_reason_), lived);
+  const std::string who = peer();
+  context_.log.event(
+      log_level::info, "closed",
+      {{"peer", who},
+       {"bytes_in", bytes_in_},
+       {"bytes_out", bytes_out_},
+       {"duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(lived).count()},
+       {"reason", close_reason_}},
+      "closed " + who + " after " + format_seconds(lived) + ": " + std::to_string(bytes_in_) +
+          " bytes in, " + std::to_string(bytes_out_) + " bytes out (" + close_reason_ + ")");
   context_.registry.remove(this, peer_.address());
 }
 
@@ -90,7 +97,9 @@ void session::do_read_proxy_header() {
 void session::on_proxy_header(const error_code& ec, std::size_t n) {
   if (is_closed_) return;
   if (ec) {
-    context_.log.info(peer() + " closed before its PROXY header: " + describe_ending(ec));
+    context_.log.event(log_level::info, "proxy_header_missing",
+                       {{"peer", peer()}, {"error", describe_ending(ec)}},
+                       peer() + " closed before its PROXY header: " + describe_ending(ec));
     return close("no PROXY header");
   }
   using status = proxy_header_parser::status;
@@ -98,7 +107,9 @@ void session::on_proxy_header(const error_code& ec, std::size_t n) {
   const status result = proxy_header_->feed(bytes);
   if (result == status::need_more) return do_read_proxy_header();
   if (result == status::error) {
-    context_.log.warning(peer() + ": " + proxy_header_->error() + "; closing");
+    context_.log.event(log_level::warning, "proxy_header_error",
+                       {{"peer", peer()}, {"error", proxy_header_->error()}},
+                       peer() + ": " + proxy_header_->error() + "; closing");
     return close("bad PROXY header");
   }
   const proxy_header& header = proxy_header_->header();
@@ -106,19 +117,25 @@ void session::on_proxy_header(const error_code& ec, std::size_t n) {
     error_code address_ec;
     const auto address = asio::ip::make_address(header.source_address, address_ec);
     if (address_ec) {  // the parser checked it already; kept for safety
-      context_.log.warning(peer() + ": PROXY header with a bad source address; closing");
+      context_.log.event(log_level::warning, "proxy_header_error",
+                         {{"peer", peer()}, {"error", "bad source address"}},
+                         peer() + ": PROXY header with a bad source address; closing");
       return close("bad PROXY header");
     }
     const std::string proxy = peer();
     context_.registry.move(this, peer_.address(), address);
     peer_ = asio::ip::tcp::endpoint(address, header.source_port);
-    context_.log.debug("PROXY v" + std::to_string(header.version) + " header from " + proxy +
-                       ": the client is " + peer());
+    context_.log.event(log_level::debug, "proxy_header",
+                       {{"peer", peer()}, {"proxy", proxy}, {"version", header.version}},
+                       "PROXY v" + std::to_string(header.version) + " header from " + proxy +
+                           ": the client is " + peer());
     const std::size_t limit = context_.max_connections_per_ip;
     if (limit != 0 && context_.registry.count_from(address) > limit) {
       context_.counters.count_refusal(refusal::per_ip);
-      context_.log.warning("refused " + peer() + ": " + std::to_string(limit) +
-                           " connections open from it (--max-connections-per-ip)");
+      context_.log.event(log_level::warning, "refused",
+                         {{"peer", peer()}, {"reason", "per_ip"}, {"limit", limit}},
+                         "refused " + peer() + ": " + std::to_string(limit) +
+                             " connections open from it (--max-connections-per-ip)");
       error_code ignored;
       socket_.send(asio::buffer(listener::refusal), 0, ignored);
       return close("refused");
@@ -133,8 +150,9 @@ void session::on_proxy_header(const error_code& ec, std::size_t n) {
 // `early_data`: bytes that came with the PROXY header, in first_bytes_, which stays untouched
 // until the handshake or on_read has used them.
 void session::on_connected(std::string_view early_data) {
-  context_.log.info("connection from " + peer() + " (" +
-                    std::to_string(context_.counters.connections_active) + " open)");
+  const std::uint64_t open = context_.counters.connections_active;
+  context_.log.event(log_level::info, "accepted", {{"peer", peer()}, {"open", open}},
+                     "connection from " + peer() + " (" + std::to_string(open) + " open)");
   last_activity_tick_ = context_.now_tick;
   if (context_.tls != nullptr) {
     tls_ = std::make_unique<asio::ssl::stream<tcp_socket&>>(socket_, *context_.tls);
@@ -154,12 +172,17 @@ void session::on_handshake(const error_code& ec) {
   if (is_closed_) return;
   if (ec) {
     ++context_.counters.tls_handshake_failures;
-    context_.log.warning("TLS handshake with " + peer() + " failed: " + describe_tls_error(ec));
+    const std::string why = describe_tls_error(ec);
+    context_.log.event(log_level::warning, "handshake_failed", {{"peer", peer()}, {"error", why}},
+                       "TLS handshake with " + peer() + " failed: " + why);
     return close("TLS handshake failed");
   }
   const std::string subject = peer_certificate_subject(tls_->native_handle());
-  context_.log.info("TLS " + std::string(::SSL_get_version(tls_->native_handle())) + " with " +
-                    peer() + (subject.empty() ? "" : ", client certificate " + subject));
+  const std::string protocol = ::SSL_get_version(tls_->native_handle());
+  context_.log.event(log_level::info, "tls",
+                     {{"peer", peer()}, {"protocol", protocol}, {"client_certificate", subject}},
+                     "TLS " + protocol + " with " + peer() +
+                         (subject.empty() ? "" : ", client certificate " + subject));
   do_read();
 }
 
@@ -190,9 +213,11 @@ void session::check_timeouts(std::uint64_t now) {
   if (limit == 0 || now - last_activity_tick_ <= limit) return;
   ++context_.counters.timed_out;
   if (is_handshaking_) {
-    context_.log.warning(
+    context_.log.event(
+        log_level::warning, "handshake_timeout",
+        {{"peer", peer()}, {"stage", proxy_header_ ? "proxy_header" : "tls"}},
         peer() + (proxy_header_ ? ": no complete PROXY header" : ": TLS handshake not finished") +
-        " within the handshake timeout; closing");
+            " within the handshake timeout; closing");
   }
   close(is_writing_ ? "write timeout" : is_handshaking_ ? "handshake timeout" : "idle timeout");
 }
@@ -268,7 +293,9 @@ void session::on_read(const error_code& ec, std::string_view data) {
   }
   if (ec) {
     if (!is_normal_ending(ec))
-      context_.log.warning("read from " + peer() + ": " + lower_message(ec));
+      context_.log.event(log_level::warning, "read_failed",
+                         {{"peer", peer()}, {"error", lower_message(ec)}},
+                         "read from " + peer() + ": " + lower_message(ec));
     close(describe_ending(ec));
     return;
   }
@@ -360,7 +387,9 @@ void session::on_write(const error_code& ec, std::size_t n) {
   if (is_closed_) return;
   if (ec) {
     if (!is_normal_ending(ec))
-      context_.log.warning("write to " + peer() + ": " + lower_message(ec));
+      context_.log.event(log_level::warning, "write_failed",
+                         {{"peer", peer()}, {"error", lower_message(ec)}},
+                         "write to " + peer() + ": " + lower_message(ec));
     close(describe_ending(ec));
     return;
   }
@@ -370,8 +399,10 @@ void session::on_write(const error_code& ec, std::size_t n) {
     case done_reason::once:
       return finish("once");
     case done_reason::line_too_long:
-      context_.log.warning(peer() + " sent a line longer than " +
-                           std::to_string(context_.reply.max_line) + " bytes; closing");
+      context_.log.event(log_level::warning, "line_too_long",
+                         {{"peer", peer()}, {"max_line", context_.reply.max_line}},
+                         peer() + " sent a line longer than " +
+                             std::to_string(context_.reply.max_line) + " bytes; closing");
       return finish("line too long");
     case done_reason::none:
       return do_next();
@@ -419,8 +450,10 @@ void session::on_drain(const error_code& ec) {
 }
 
 void session::log_message(std::string_view message) const {
-  context_.log.debug("Received from " + peer() + ": " +
-                     escape_for_log(shorten(message, logged_message_max)));
+  const std::string shown = shorten(message, logged_message_max);
+  context_.log.event(log_level::debug, "message",
+                     {{"peer", peer()}, {"bytes", message.size()}, {"text", shown}},
+                     "Received from " + peer() + ": " + escape_for_log(shown));
 }
 
 }  // namespace echo

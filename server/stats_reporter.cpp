@@ -21,7 +21,10 @@ void stats_reporter::cancel() {
   timer_.cancel();
 }
 
-void stats_reporter::report() { log_.always("stats: " + total_().name_values()); }
+void stats_reporter::report() {
+  const stats total = total_();
+  log_.always_event("stats", stats_fields(total), "stats: " + total.name_values());
+}
 
 void stats_reporter::do_tick() {
   timer_.async_wait([this](const boost::system::error_code& ec) { on_tick(ec); });
@@ -40,6 +43,15 @@ void stats_reporter::on_tick(const boost::system::error_code& ec) {
     timer_.expires_after(interval_);
   }
   do_tick();
+}
+
+std::vector<log_field> stats_fields(const stats& counters) {
+  return {{"connections_active", counters.connections_active.load()},
+          {"connections_total", counters.connections_total.load()},
+          {"bytes_in", counters.bytes_in.load()},
+          {"bytes_out", counters.bytes_out.load()},
+          {"refused", counters.refused.load()},
+          {"timed_out", counters.timed_out.load()}};
 }
 
 }  // namespace echo

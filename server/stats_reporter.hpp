@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <functional>
+#include <vector>
 
 namespace echo {
 
@@ -37,5 +38,9 @@ class stats_reporter {
   boost::asio::steady_timer timer_;
   bool is_cancelled_ = false;
 };
+
+// Every counter as a number field of a JSON log event, named as in the stats line
+// (connections_active, connections_total, bytes_in, bytes_out, refused, timed_out).
+std::vector<log_field> stats_fields(const stats& counters);
 
 }  // namespace echo

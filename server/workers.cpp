@@ -71,8 +71,11 @@ exit_code run_workers(const server_options& options, const logger& log) {
 
   stats total_stats;
   for (const auto& w : workers) total_stats += w->counters();
-  log.always("shut down: " + total_stats.summary() + " (" + std::to_string(workers.size()) +
-             " workers)");
+  std::vector<log_field> fields = stats_fields(total_stats);
+  fields.emplace_back("workers", workers.size());
+  log.always_event(
+      "shutdown", fields,
+      "shut down: " + total_stats.summary() + " (" + std::to_string(workers.size()) + " workers)");
   return exit_code::ok;
 }
 

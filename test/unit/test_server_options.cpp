@@ -219,6 +219,9 @@ TEST_CASE("server_options: usage errors have exact one-line wording and exit cod
       {{"--message-wait", ""},
        usage_line("invalid --message-wait '': expected milliseconds from 0 to 60000")},
       {{"-v", "-q"}, usage_line("--verbose and --quiet cannot be used together")},
+      {{"--log-format", "xml"}, usage_line("invalid --log-format 'xml': expected text or json")},
+      {{"--log-format", "JSON"}, usage_line("invalid --log-format 'JSON': expected text or json")},
+      {{"--log-format", ""}, usage_line("invalid --log-format '': expected text or json")},
       {{"--quiet", "--verbose"}, usage_line("--verbose and --quiet cannot be used together")},
       {{"a", "b", "c"}, usage_line("too many arguments: expected at most HOST and PORT, got 'c'")},
       {{"-H", "::1", "::1", "80"}, usage_line("host given twice: as --host and as an argument")},
@@ -553,7 +556,8 @@ TEST_CASE("server_options: --print-config prints every settable option with its 
         "stats-interval = 0\n"
         "metrics = \"\"\n"
         "verbose = false\n"
-        "quiet = false\n");
+        "quiet = false\n"
+        "log-format = text\n");
 }
 
 // Guards against an option added to the parser but forgotten in --print-config: every long
@@ -576,7 +580,7 @@ TEST_CASE("server_options: --print-config has a line for every option --help sho
     CHECK(printed(text, name) != "(absent)");
     ++checked;
   }
-  CHECK(checked == 22);
+  CHECK(checked == 23);
 }
 
 TEST_CASE("server_options: --print-config shows the effective values", "[server_options]") {
@@ -720,4 +724,21 @@ TEST_CASE("server_options: unknown ECHO_SERVER_ variables and config keys are us
   CHECK(missing.code == exit_code::usage);
   CHECK(missing.text == usage_line("cannot read config file '/nonexistent/echo-server.conf': no "
                                    "such file or directory"));
+}
+
+TEST_CASE("server_options: --log-format from the command line, the environment and a file",
+          "[server_options]") {
+  CHECK(options_from({}).log_format == echo::log_format::text);
+  CHECK(options_from({"--log-format", "json"}).log_format == echo::log_format::json);
+  CHECK(options_from({"--log-format=text"}).log_format == echo::log_format::text);
+  const scratch_file file("log-format = json\n");
+  CHECK(options_from({"--config", file.path().c_str()}).log_format == echo::log_format::json);
+  CHECK(printed(print_config({"--config", file.path().c_str()}), "log-format") == "json");
+  const scratch_file bad("log-format = yaml\n");
+  CHECK(exit_from({"--config", bad.path().c_str()}).text ==
+        usage_line("config file '" + bad.path() +
+                   "': invalid --log-format 'yaml': expected text or json"));
+  const scoped_variable format("ECHO_SERVER_LOG_FORMAT", "text");
+  CHECK(options_from({"--config", file.path().c_str()}).log_format == echo::log_format::text);
+  CHECK(options_from({"--log-format", "json"}).log_format == echo::log_format::json);
 }
