@@ -391,7 +391,10 @@ TEST_CASE("metrics: 404 elsewhere, 405 with Allow for POST, HEAD without a body"
   CHECK(get.header("content-length") == std::to_string(get.body.size()));
   CHECK(get.body.find("# TYPE echo_bytes_received_total counter\n") != std::string::npos);
 
-  for (const char* target : {"/", "/metrics/", "/metricsx", "/metrics?x=1", "/other"}) {
+  // A query string is not part of the path (Prometheus's `params` adds one).
+  CHECK(http_request(port, "GET", "/metrics?x=1").status == 200);
+
+  for (const char* target : {"/", "/metrics/", "/metricsx", "/other?/metrics", "/other"}) {
     CAPTURE(target);
     const http_response r = http_request(port, "GET", target);
     CHECK(r.status == 404);
@@ -403,6 +406,17 @@ TEST_CASE("metrics: 404 elsewhere, 405 with Allow for POST, HEAD without a body"
     const http_response r = http_request(port, method, "/metrics");
     CHECK(r.status == 405);
     CHECK(r.header("allow") == std::optional<std::string>("get, head"));
+  }
+
+  // A request with a (small) body is answered too, not dropped.
+  for (const char* target : {"/metrics", "/other"}) {
+    CAPTURE(target);
+    tcp_client c = tcp_client::connect("127.0.0.1", port);
+    c.send_all("POST " + std::string(target) +
+               " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\nConnection: close\r\n\r\n"
+               "hello");
+    const http_response r = parse_response(c.read_until_eof().data);
+    CHECK(r.status == (target == std::string("/metrics") ? 405 : 404));
   }
 
   const http_response head = http_request(port, "HEAD", "/metrics");
@@ -450,6 +464,12 @@ TEST_CASE("metrics: a request over 8 KiB is closed without an answer", "[integra
   CHECK(r.data.empty());
   CHECK((r.is_eof || r.error != 0));
   CHECK_FALSE(r.is_timed_out);
+  // So is a body over 8 KiB, from its Content-Length on.
+  tcp_client body = tcp_client::connect("127.0.0.1", m.metrics_port);
+  body.send_all("POST /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 9000\r\n\r\n");
+  const read_result b = body.read_until_eof();
+  CHECK(b.data.empty());
+  CHECK_FALSE(b.is_timed_out);
   // A request just under the cap is answered.
   tcp_client ok = tcp_client::connect("127.0.0.1", m.metrics_port);
   ok.send_all("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Padding: " +
