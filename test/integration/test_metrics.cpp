@@ -328,6 +328,15 @@ TEST_CASE("metrics: --idle-timeout shows as closed with reason idle_timeout",
   CHECK(value(page, "echo_connection_duration_seconds_sum") >= 1);
 }
 
+TEST_CASE("metrics: --handshake-timeout also counts as idle_timeout", "[integration][metrics]") {
+  metrics_server m({"--proxy-protocol", "--handshake-timeout", "1"});
+  tcp_client quiet = tcp_client::connect(m.server.host(), m.server.port());
+  quiet.send_all("PROXY TCP4 ");  // a header begun, never finished
+  CHECK(quiet.read_until_eof(deadline::in(seconds(10))).is_eof);
+  const std::string page = wait_for_value(m.metrics_port, closed("idle_timeout"), 1);
+  CHECK(value(page, closed("error")) == 0);
+}
+
 TEST_CASE("metrics: a plaintext client on the TLS port counts as a TLS handshake failure",
           "[integration][metrics]") {
   const tls_files& files = tls_files::get();

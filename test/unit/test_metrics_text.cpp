@@ -219,6 +219,7 @@ TEST_CASE("metrics_text: a session's close reasons map to the closed_total label
       {"reset by peer", echo::ending::reset},
       {"peer stopped reading", echo::ending::reset},
       {"idle timeout", echo::ending::idle_timeout},
+      {"handshake timeout", echo::ending::idle_timeout},
       {"write timeout", echo::ending::write_timeout},
       {"shutdown", echo::ending::shutdown},
       {"TLS handshake failed", echo::ending::error},
