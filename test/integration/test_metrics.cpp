@@ -328,6 +328,16 @@ TEST_CASE("metrics: --idle-timeout shows as closed with reason idle_timeout",
   CHECK(value(page, "echo_connection_duration_seconds_sum") >= 1);
 }
 
+TEST_CASE("metrics: a client's reset shows as closed with reason reset", "[integration][metrics]") {
+  metrics_server m;
+  tcp_client c = tcp_client::connect(m.server.host(), m.server.port());
+  c.send_all("bye\n");
+  CHECK(c.read(4).data == "bye\n");
+  c.reset();
+  const std::string page = wait_for_value(m.metrics_port, closed("reset"), 1);
+  CHECK(closed_total(page) == 1);
+}
+
 TEST_CASE("metrics: --handshake-timeout also counts as idle_timeout", "[integration][metrics]") {
   metrics_server m({"--proxy-protocol", "--handshake-timeout", "1"});
   tcp_client quiet = tcp_client::connect(m.server.host(), m.server.port());
