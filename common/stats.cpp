@@ -15,7 +15,11 @@ ending ending_of(std::string_view close_reason) {
   if (close_reason == "reset by peer" || close_reason == "peer stopped reading") {
     return ending::reset;
   }
-  if (close_reason == "idle timeout") return ending::idle_timeout;
+  // A TLS handshake or PROXY header not finished within --handshake-timeout: the client went
+  // quiet too soon, as with --idle-timeout (and the stats line's timed_out counts both).
+  if (close_reason == "idle timeout" || close_reason == "handshake timeout") {
+    return ending::idle_timeout;
+  }
   if (close_reason == "write timeout") return ending::write_timeout;
   if (close_reason == "shutdown") return ending::shutdown;
   return ending::error;

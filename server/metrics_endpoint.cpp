@@ -8,6 +8,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include <string_view>
 #include <vector>
 
 namespace echo {
@@ -39,8 +40,10 @@ class metrics_connection : public std::enable_shared_from_this<metrics_connectio
  private:
   void do_read() {
     parser_.emplace();
+    // A body is read (and ignored) rather than refused, so that a POST with one still gets its
+    // 405; it has its own cap of the same size.
     parser_->header_limit(metrics_endpoint::max_request_bytes);
-    parser_->body_limit(0);
+    parser_->body_limit(metrics_endpoint::max_request_bytes);
     stream_.expires_after(metrics_endpoint::io_timeout);
     http::async_read(
         stream_, buffer_, *parser_,
@@ -55,7 +58,9 @@ class metrics_connection : public std::enable_shared_from_this<metrics_connectio
     response_.keep_alive(request.keep_alive());
     response_.set(http::field::server, "echo-server");
     response_.set(http::field::content_type, "text/plain; charset=utf-8");
-    if (request.target() != "/metrics") {
+    // The path without its query string: Prometheus's `params` setting adds one.
+    const std::string_view target = request.target();
+    if (target.substr(0, target.find('?')) != "/metrics") {
       response_.result(http::status::not_found);
       response_.body() = "not found: try /metrics\n";
     } else if (request.method() != http::verb::get && request.method() != http::verb::head) {
@@ -89,7 +94,7 @@ class metrics_connection : public std::enable_shared_from_this<metrics_connectio
   metrics_endpoint& endpoint_;  // outlives every handler that runs
   std::shared_ptr<metrics_endpoint::connection_set> all_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::empty_body>> parser_;
+  std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
 };
 

@@ -3,8 +3,9 @@
 // 0's reactor next to the echo traffic, with no thread of its own. Each scrape renders a snapshot
 // of the counters (summed over the workers by `total`); nothing touches the echo path but the
 // counters themselves. Anything but GET or HEAD /metrics gets 404 or 405. A scrape connection
-// has 10 seconds for each request and response, requests are capped at 8 KiB, and at most 16
-// connections are open at once, so a slow or hostile HTTP client costs the echo traffic nothing.
+// has 10 seconds for each request and response, a request's header and its body are capped at
+// 8 KiB each, and at most 16 connections are open at once, so a slow or hostile HTTP client costs
+// the echo traffic nothing.
 
 #include "common/log.hpp"
 #include "common/stats.hpp"

@@ -1,0 +1,271 @@
+// metrics_text: the Prometheus exposition text of a stats snapshot (what GET /metrics answers),
+// the mapping of a session's close reasons to the closed_total labels, and the sum of the
+// per-worker counters that --workers takes at scrape time.
+
+#include "common/metrics_text.hpp"
+
+#include "common/stats.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// A snapshot whose every counter has a value of its own, so that a counter printed under the
+// wrong name shows.
+echo::stats known_stats() {
+  echo::stats s;
+  s.connections_total = 12;
+  s.connections_active = 3;
+  s.bytes_in = 3456;
+  s.bytes_out = 3457;
+  s.messages = 42;
+  s.tls_handshake_failures = 2;
+  s.count_refusal(echo::refusal::max_connections);
+  s.count_refusal(echo::refusal::per_ip);
+  s.count_refusal(echo::refusal::per_ip);
+  s.count_refusal(echo::refusal::fd_exhausted);
+  s.count_refusal(echo::refusal::fd_exhausted);
+  s.count_refusal(echo::refusal::fd_exhausted);
+  // Durations: in the first bucket, exactly on a bound (le is "less or equal"), in the middle,
+  // and past the last bound (+Inf only). Sum: 0.0005 + 1 + 1 + 0.05 + 100000 s.
+  s.count_ending(echo::ending::eof, microseconds(500));
+  s.count_ending(echo::ending::eof, seconds(1));
+  s.count_ending(echo::ending::reset, seconds(1));
+  s.count_ending(echo::ending::idle_timeout, milliseconds(50));
+  s.count_ending(echo::ending::shutdown, seconds(100000));
+  s.count_ending(echo::ending::write_timeout, milliseconds(50));
+  s.count_ending(echo::ending::error, milliseconds(50));
+  s.count_ending(echo::ending::error, milliseconds(50));
+  return s;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("metrics_text: the whole page for a known snapshot", "[metrics_text]") {
+  const std::string expected =
+      "# HELP echo_connections_accepted_total Connections accepted and served.\n"
+      "# TYPE echo_connections_accepted_total counter\n"
+      "echo_connections_accepted_total 12\n"
+      "# HELP echo_connections_active Connections open now.\n"
+      "# TYPE echo_connections_active gauge\n"
+      "echo_connections_active 3\n"
+      "# HELP echo_connections_refused_total Connections turned away at once, by reason.\n"
+      "# TYPE echo_connections_refused_total counter\n"
+      "echo_connections_refused_total{reason=\"max_connections\"} 1\n"
+      "echo_connections_refused_total{reason=\"per_ip\"} 2\n"
+      "echo_connections_refused_total{reason=\"fd_exhausted\"} 3\n"
+      "# HELP echo_connections_closed_total Connections ended, by reason.\n"
+      "# TYPE echo_connections_closed_total counter\n"
+      "echo_connections_closed_total{reason=\"eof\"} 2\n"
+      "echo_connections_closed_total{reason=\"reset\"} 1\n"
+      "echo_connections_closed_total{reason=\"idle_timeout\"} 1\n"
+      "echo_connections_closed_total{reason=\"write_timeout\"} 1\n"
+      "echo_connections_closed_total{reason=\"error\"} 2\n"
+      "echo_connections_closed_total{reason=\"shutdown\"} 1\n"
+      "# HELP echo_bytes_received_total Bytes read from clients.\n"
+      "# TYPE echo_bytes_received_total counter\n"
+      "echo_bytes_received_total 3456\n"
+      "# HELP echo_bytes_sent_total Bytes written to clients.\n"
+      "# TYPE echo_bytes_sent_total counter\n"
+      "echo_bytes_sent_total 3457\n"
+      "# HELP echo_messages_total Messages answered in the line modes (prefix, ack, --once).\n"
+      "# TYPE echo_messages_total counter\n"
+      "echo_messages_total 42\n"
+      "# HELP echo_tls_handshake_failures_total TLS handshakes that failed.\n"
+      "# TYPE echo_tls_handshake_failures_total counter\n"
+      "echo_tls_handshake_failures_total 2\n"
+      "# HELP echo_connection_duration_seconds How long connections lasted, from accept to "
+      "close.\n"
+      "# TYPE echo_connection_duration_seconds histogram\n"
+      "echo_connection_duration_seconds_bucket{le=\"0.001\"} 1\n"
+      "echo_connection_duration_seconds_bucket{le=\"0.01\"} 1\n"
+      "echo_connection_duration_seconds_bucket{le=\"0.1\"} 5\n"
+      "echo_connection_duration_seconds_bucket{le=\"1\"} 7\n"
+      "echo_connection_duration_seconds_bucket{le=\"10\"} 7\n"
+      "echo_connection_duration_seconds_bucket{le=\"60\"} 7\n"
+      "echo_connection_duration_seconds_bucket{le=\"300\"} 7\n"
+      "echo_connection_duration_seconds_bucket{le=\"3600\"} 7\n"
+      "echo_connection_duration_seconds_bucket{le=\"86400\"} 7\n"
+      "echo_connection_duration_seconds_bucket{le=\"+Inf\"} 8\n"
+      "echo_connection_duration_seconds_sum 100002.2005\n"
+      "echo_connection_duration_seconds_count 8\n"
+      "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
+      "# TYPE process_start_time_seconds gauge\n"
+      "process_start_time_seconds 1700000000.25\n";
+  REQUIRE(echo::prometheus_text(known_stats(), 1700000000.25) == expected);
+}
+
+TEST_CASE("metrics_text: every family has HELP and TYPE before its samples", "[metrics_text]") {
+  struct family {
+    std::string name;
+    std::string type;
+  };
+  const std::vector<family> families = {
+      {"echo_connections_accepted_total", "counter"},
+      {"echo_connections_active", "gauge"},
+      {"echo_connections_refused_total", "counter"},
+      {"echo_connections_closed_total", "counter"},
+      {"echo_bytes_received_total", "counter"},
+      {"echo_bytes_sent_total", "counter"},
+      {"echo_messages_total", "counter"},
+      {"echo_tls_handshake_failures_total", "counter"},
+      {"echo_connection_duration_seconds", "histogram"},
+      {"process_start_time_seconds", "gauge"},
+  };
+  const std::vector<std::string> lines = lines_of(echo::prometheus_text(echo::stats{}, 0));
+  for (const auto& f : families) {
+    CAPTURE(f.name);
+    std::size_t help = lines.size();
+    std::size_t first_sample = lines.size();
+    std::size_t type = lines.size();
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      if (lines[i].rfind("# HELP " + f.name + " ", 0) == 0) help = i;
+      if (lines[i] == "# TYPE " + f.name + " " + f.type) type = i;
+      if (first_sample == lines.size() && lines[i].rfind(f.name, 0) == 0) first_sample = i;
+    }
+    REQUIRE(help < lines.size());
+    REQUIRE(type == help + 1);
+    REQUIRE(first_sample == type + 1);
+  }
+}
+
+TEST_CASE("metrics_text: a fresh server shows every label at zero", "[metrics_text]") {
+  const std::string text = echo::prometheus_text(echo::stats{}, 1);
+  for (const char* reason : {"max_connections", "per_ip", "fd_exhausted"}) {
+    CAPTURE(reason);
+    CHECK(text.find("echo_connections_refused_total{reason=\"" + std::string(reason) + "\"} 0\n") !=
+          std::string::npos);
+  }
+  for (const char* reason :
+       {"eof", "reset", "idle_timeout", "write_timeout", "error", "shutdown"}) {
+    CAPTURE(reason);
+    CHECK(text.find("echo_connections_closed_total{reason=\"" + std::string(reason) + "\"} 0\n") !=
+          std::string::npos);
+  }
+  CHECK(text.find("echo_connection_duration_seconds_bucket{le=\"+Inf\"} 0\n") != std::string::npos);
+  CHECK(text.find("echo_connection_duration_seconds_sum 0\n") != std::string::npos);
+  CHECK(text.find("echo_connection_duration_seconds_count 0\n") != std::string::npos);
+  CHECK(text.find("process_start_time_seconds 1\n") != std::string::npos);
+}
+
+TEST_CASE("metrics_text: histogram buckets are cumulative and +Inf equals _count",
+          "[metrics_text]") {
+  echo::stats s;
+  const std::vector<std::chrono::microseconds> lasted = {
+      microseconds(0),   microseconds(1000), microseconds(1001), milliseconds(10), milliseconds(99),
+      milliseconds(999), seconds(59),        seconds(61),        seconds(299),     seconds(3599),
+      seconds(86400),    seconds(86401),     seconds(10000000)};
+  for (const auto d : lasted) s.count_ending(echo::ending::eof, d);
+  const std::vector<std::string> lines = lines_of(echo::prometheus_text(s, 0));
+  std::vector<std::uint64_t> buckets;
+  std::uint64_t count = 0;
+  std::string sum;
+  for (const auto& line : lines) {
+    if (line.rfind("echo_connection_duration_seconds_bucket", 0) == 0) {
+      buckets.push_back(std::stoull(line.substr(line.rfind(' ') + 1)));
+    } else if (line.rfind("echo_connection_duration_seconds_count ", 0) == 0) {
+      count = std::stoull(line.substr(line.rfind(' ') + 1));
+    } else if (line.rfind("echo_connection_duration_seconds_sum ", 0) == 0) {
+      sum = line.substr(line.rfind(' ') + 1);
+    }
+  }
+  // le = 0.001 0.01 0.1 1 10 60 300 3600 86400 +Inf
+  REQUIRE(buckets == std::vector<std::uint64_t>{2, 4, 5, 6, 6, 7, 9, 10, 11, 13});
+  REQUIRE(count == lasted.size());
+  REQUIRE(buckets.back() == count);
+  // Seconds, not microseconds: 0 + 0.001 + 0.001001 + 0.01 + 0.099 + 0.999 + 59 + 61 + 299 +
+  // 3599 + 86400 + 86401 + 10000000.
+  REQUIRE(std::stod(sum) == Approx(10176820.110001));
+}
+
+TEST_CASE("metrics_text: numbers read back as the same double", "[metrics_text]") {
+  for (const double start : {0.0, 1.0, 0.1, 1700000000.123, 1763925672.5, 1e-9, 1e20}) {
+    CAPTURE(start);
+    const std::vector<std::string> lines = lines_of(echo::prometheus_text(echo::stats{}, start));
+    const std::string& last = lines.back();
+    REQUIRE(last.rfind("process_start_time_seconds ", 0) == 0);
+    const std::string value = last.substr(last.rfind(' ') + 1);
+    CHECK(std::stod(value) == start);
+    CHECK(value.size() <= 25);
+  }
+}
+
+TEST_CASE("metrics_text: a session's close reasons map to the closed_total labels", "[stats]") {
+  struct mapping {
+    std::string close_reason;
+    echo::ending ending;
+  };
+  // Every reason server/session.cpp closes with (directly or through describe_ending).
+  const std::vector<mapping> cases = {
+      {"eof", echo::ending::eof},
+      {"once", echo::ending::eof},
+      {"reset by peer", echo::ending::reset},
+      {"peer stopped reading", echo::ending::reset},
+      {"idle timeout", echo::ending::idle_timeout},
+      {"handshake timeout", echo::ending::idle_timeout},
+      {"write timeout", echo::ending::write_timeout},
+      {"shutdown", echo::ending::shutdown},
+      {"TLS handshake failed", echo::ending::error},
+      {"no PROXY header", echo::ending::error},
+      {"bad PROXY header", echo::ending::error},
+      {"refused", echo::ending::error},
+      {"line too long", echo::ending::error},
+      {"timed out", echo::ending::error},
+      {"no route to host", echo::ending::error},
+      {"", echo::ending::error},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.close_reason);
+    CHECK(echo::ending_of(c.close_reason) == c.ending);
+  }
+}
+
+TEST_CASE("stats: += sums refusals, endings, messages, TLS failures and the histogram", "[stats]") {
+  echo::stats total = known_stats();
+  echo::stats other;
+  other.messages = 8;
+  other.tls_handshake_failures = 5;
+  other.count_refusal(echo::refusal::per_ip);
+  other.count_ending(echo::ending::reset, milliseconds(5));
+  other.count_ending(echo::ending::shutdown, seconds(2));
+  total += other;
+  CHECK(total.messages == 50);
+  CHECK(total.tls_handshake_failures == 7);
+  CHECK(total.refused == 7);
+  CHECK(total.refused_by[static_cast<std::size_t>(echo::refusal::max_connections)] == 1);
+  CHECK(total.refused_by[static_cast<std::size_t>(echo::refusal::per_ip)] == 3);
+  CHECK(total.refused_by[static_cast<std::size_t>(echo::refusal::fd_exhausted)] == 3);
+  const std::vector<std::uint64_t> closed = {2, 2, 1, 1, 2, 2};
+  for (std::size_t i = 0; i < closed.size(); ++i) {
+    CAPTURE(i);
+    CHECK(total.closed_by[i] == closed[i]);
+  }
+  // Per bucket (not cumulative): le 0.001, 0.01 (+1), 0.1, 1, 10 (+1), ..., +Inf.
+  const std::vector<std::uint64_t> buckets = {1, 1, 4, 2, 1, 0, 0, 0, 0, 1};
+  for (std::size_t i = 0; i < buckets.size(); ++i) {
+    CAPTURE(i);
+    CHECK(total.duration_buckets[i] == buckets[i]);
+  }
+  CHECK(total.duration_sum_us == 100002200500u + 2005000u);
+  // Adding a fresh snapshot changes nothing.
+  const std::string before = echo::prometheus_text(total, 0);
+  total += echo::stats{};
+  CHECK(echo::prometheus_text(total, 0) == before);
+}
