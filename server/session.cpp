@@ -213,6 +213,7 @@ void session::check_timeouts(std::uint64_t now) {
   if (limit == 0 || now - last_activity_tick_ <= limit) return;
   ++context_.counters.timed_out;
   if (is_handshaking_) {
+    if (!proxy_header_) ++context_.counters.tls_handshake_failures;  // on_handshake won't count it
     context_.log.event(
         log_level::warning, "handshake_timeout",
         {{"peer", peer()}, {"stage", proxy_header_ ? "proxy_header" : "tls"}},
