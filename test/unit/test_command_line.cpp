@@ -3,16 +3,14 @@
 
 #include "common/command_line.hpp"
 
+#include "scratch.hpp"
+
 #include <catch2/catch.hpp>
 
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 namespace {
 
@@ -20,37 +18,8 @@ namespace po = boost::program_options;
 using echo::command_line;
 using echo::usage_error;
 
-// A file in the temporary directory holding `text`, removed at the end of the test.
-class scratch_file {
- public:
-  explicit scratch_file(const std::string& text) {
-    static int made = 0;
-    path_ = (std::filesystem::temp_directory_path() /
-             ("echo-command-line-" + std::to_string(::getpid()) + "-" + std::to_string(++made) +
-              ".conf"))
-                .string();
-    std::ofstream(path_, std::ios::binary) << text;
-  }
-  ~scratch_file() { std::remove(path_.c_str()); }
-  scratch_file(const scratch_file&) = delete;
-  scratch_file& operator=(const scratch_file&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// Sets an environment variable for one test.
-class scoped_variable {
- public:
-  scoped_variable(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
-  ~scoped_variable() { ::unsetenv(name_); }
-  scoped_variable(const scoped_variable&) = delete;
-  scoped_variable& operator=(const scoped_variable&) = delete;
-
- private:
-  const char* name_;
-};
+using echo::test::scoped_variable;
+using echo::test::scratch_file;
 
 // A small program's options: two settable, one switch, and --config only on the command line.
 struct test_options {
