@@ -8,6 +8,7 @@
 #include "support/echo_client.hpp"
 #include "support/pty_process.hpp"
 #include "support/running_server.hpp"
+#include "support/scratch.hpp"
 #include "support/tcp_listener.hpp"
 #include "support/test_data.hpp"
 #include "support/tls_echo_peer.hpp"
@@ -65,23 +66,6 @@ tls_echo_peer::record only_record(tls_echo_peer& peer) {
   REQUIRE(records);
   REQUIRE(records->size() == 1);
   return records->front();
-}
-
-// A port that was free a moment ago: bound to 127.0.0.1:0, read, closed. openssl s_server
-// cannot be given port 0 and tell us the port, so it gets one of these (and a retry if another
-// program took it meanwhile).
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  const bool is_bound = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  ::close(fd);
-  REQUIRE(is_bound);
-  return ntohs(address.sin_port);
 }
 
 // `openssl s_server -rev` (each line answered reversed) with the test server certificate, on a

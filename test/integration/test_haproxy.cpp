@@ -6,6 +6,7 @@
 #include "support/conversation.hpp"
 #include "support/process.hpp"
 #include "support/running_server.hpp"
+#include "support/scratch.hpp"
 #include "support/tcp_client.hpp"
 #include "support/test_data.hpp"
 
@@ -49,42 +50,6 @@ void replace_once(std::string& text, const std::string& from, const std::string&
   REQUIRE(text.find(from, at + 1) == std::string::npos);
   text.replace(at, from.size(), to);
 }
-
-// A port that was free a moment ago. HAProxy cannot bind port 0 and report it, so the test picks
-// one; another program may take it first, and the caller then retries with another.
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  auto size = static_cast<socklen_t>(sizeof address);
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), size) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0;
-  ::close(fd);
-  REQUIRE(ok);
-  return ntohs(address.sin_port);
-}
-
-// A directory of our own for the config and the stats socket, removed afterwards.
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "echo-haproxy-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // haproxy running deploy/haproxy.cfg with the given backends, on a free frontend port. It runs in
 // master-worker mode (-W) for one reason: the master prints "Loading success." once the worker is
@@ -214,7 +179,7 @@ TEST_CASE("haproxy: clients through HAProxy reach two PROXY-protocol servers, th
               .has_value());  // Debian's haproxy package (.ci/quickstart installs it)
   running_server first({"--proxy-protocol", "-v"});
   running_server second({"--proxy-protocol", "-v"});
-  temp_dir dir;
+  temp_dir dir("haproxy");
   running_haproxy haproxy(dir, first.port(), second.port());
 
   constexpr std::size_t client_count = 24;

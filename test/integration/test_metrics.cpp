@@ -6,6 +6,7 @@
 #include "support/conversation.hpp"
 #include "support/process.hpp"
 #include "support/running_server.hpp"
+#include "support/scratch.hpp"
 #include "support/tcp_client.hpp"
 #include "support/tls_files.hpp"
 
@@ -161,42 +162,6 @@ std::string wait_for_value(std::uint16_t port, const std::string& sample, double
   REQUIRE(ok);
   return page;
 }
-
-// A port that was free a moment ago (another program may take it before we use it: callers retry).
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof address;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error("cannot find a free port");
-  }
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
-// A temporary directory, removed with everything in it at the end of the scope.
-class temp_dir {
- public:
-  temp_dir() {
-    std::string name = (std::filesystem::temp_directory_path() / "echo-metrics-XXXXXX").string();
-    if (::mkdtemp(name.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = name;
-  }
-  ~temp_dir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // Echoes `payload` on a new connection to the echo port, half-closes and reads to EOF; returns
 // what came back.
@@ -568,7 +533,7 @@ TEST_CASE("metrics: --metrics on an address in use fails with one line", "[integ
 
 TEST_CASE("metrics: a real Prometheus server scrapes the counters", "[integration][metrics]") {
   metrics_server m;
-  temp_dir dir;
+  temp_dir dir("metrics");
   const std::string config = (dir.path() / "prometheus.yml").string();
   {
     std::ofstream out(config);

@@ -6,6 +6,7 @@
 #include "support/child.hpp"
 #include "support/process.hpp"
 #include "support/running_server.hpp"
+#include "support/scratch.hpp"
 #include "support/tcp_client.hpp"
 #include "support/test_data.hpp"
 
@@ -33,32 +34,6 @@
 using namespace echo::test;
 
 namespace {
-
-// A temporary directory, removed with what the test put in it.
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern = "/tmp/echo-systemd-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~temp_dir() {
-    for (const auto& file : files_) ::unlink(file.c_str());
-    ::rmdir(path_.c_str());
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-
-  // The path of `name` inside, to be removed with the directory.
-  std::string file(const std::string& name) {
-    files_.push_back(path_ + "/" + name);
-    return files_.back();
-  }
-
- private:
-  std::string path_;
-  std::vector<std::string> files_;
-};
 
 // What systemd's manager does for Type=notify: a datagram socket at $NOTIFY_SOCKET, read here.
 class notify_listener {
@@ -91,25 +66,10 @@ class notify_listener {
   }
 
  private:
-  temp_dir dir_;
+  temp_dir dir_{"systemd"};
   std::string path_;
   int fd_ = -1;
 };
-
-// A port of 127.0.0.1 that was free a moment ago (the kernel's pick for port 0).
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof address;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
-    throw std::runtime_error("free_port: " + std::string(std::strerror(errno)));
-  }
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 // `systemd-socket-activate -l 127.0.0.1:PORT [-l more...] echo-server ARGS...` on a free port.
 // It binds and listens, then starts the server when the first client connects, handing it the
@@ -193,7 +153,7 @@ TEST_CASE("systemd: READY=1 once listening, STOPPING=1 when SIGTERM begins the s
 
 TEST_CASE("systemd: without a manager at NOTIFY_SOCKET the server serves as usual",
           "[integration][systemd]") {
-  temp_dir dir;
+  temp_dir dir("systemd");
   running_server server({}, {"env", "NOTIFY_SOCKET=" + dir.file("nobody-listens")});
   auto client = tcp_client::connect(server.host(), server.port());
   client.send_all("hello\n");
@@ -262,7 +222,7 @@ TEST_CASE("systemd: two passed sockets, or a Unix one, are refused in one line, 
                                "single ListenStream= in the .socket unit)\n"));
   }
   SECTION("a Unix stream socket") {
-    temp_dir dir;
+    temp_dir dir("systemd");
     const std::string path = dir.file("echo.sock");
     process p({"systemd-socket-activate", "-l", path, echo_server_path()});
     REQUIRE(p.read_stderr_until("Listening on " + path + " as 3.", deadline::after_default()));
@@ -286,7 +246,7 @@ TEST_CASE("systemd: systemd-analyze verify accepts deploy/echo-server.service an
     return;
   }
   // The units name /usr/bin/echo-server, which verify checks exists: point them at our build.
-  temp_dir dir;
+  temp_dir dir("systemd");
   std::vector<std::string> units;
   for (const std::string name : {"echo-server.service", "echo-server.socket"}) {
     std::string text = read_file(std::string(ECHO_DEPLOY_DIR) + "/" + name);
