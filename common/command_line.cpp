@@ -2,11 +2,13 @@
 
 #include <cctype>
 #include <cerrno>
-#include <cstdio>
-#include <memory>
 #include <set>
 #include <sstream>
 #include <system_error>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace echo {
 
@@ -33,22 +35,47 @@ std::string lowercase_first(std::string text) {
   return text;
 }
 
+// Closes a descriptor at the end of a scope.
+struct descriptor_guard {
+  int fd;
+  ~descriptor_guard() { ::close(fd); }
+};
+
 // The whole file, or a usage_error saying why it cannot be read ("no such file or directory",
-// "is a directory", "permission denied").
+// "is a directory", "not a regular file", "permission denied", too large).
 std::string read_file(const std::string& path) {
-  const auto fail = [&](int error) {
-    throw usage_error("cannot read config file '" + path +
-                      "': " + lowercase_first(std::generic_category().message(error)));
+  const auto fail = [&](const std::string& why) {
+    throw usage_error("cannot read config file '" + path + "': " + why);
   };
-  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                             &std::fclose);
-  if (!file) fail(errno);
+  const auto fail_with = [&](int error) {
+    fail(lowercase_first(std::generic_category().message(error)));
+  };
+  // O_NONBLOCK: opening a FIFO without a writer returns at once instead of waiting for one. The
+  // type check is fstat on what was opened, not stat on the path before, so that the file checked
+  // is the file read even if the path changes in between. Only a regular file is read: a device
+  // (/dev/zero) or a FIFO never ends or may block, a directory is the usual mistake.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) fail_with(errno);
+  const descriptor_guard guard{fd};
+  struct stat status {};
+  if (::fstat(fd, &status) != 0) fail_with(errno);
+  if (S_ISDIR(status.st_mode)) fail_with(EISDIR);
+  if (!S_ISREG(status.st_mode)) fail("not a regular file");
+  // Read until the end or past the limit rather than trusting st_size, which a file growing as
+  // we read (or one in /proc, which says 0) does not keep.
   std::string text;
-  char chunk[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(chunk, 1, sizeof chunk, file.get())) > 0) text.append(chunk, n);
-  if (std::ferror(file.get())) fail(errno);
-  return text;
+  char chunk[64 * 1024];
+  while (true) {
+    const ::ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail_with(errno);
+    if (n == 0) return text;
+    text.append(chunk, static_cast<std::size_t>(n));
+    if (text.size() > max_config_file_bytes) {
+      fail("larger than " + std::to_string(max_config_file_bytes / (1024 * 1024)) +
+           " MiB, the most a config file may hold");
+    }
+  }
 }
 
 int hex_digit(char c) {

@@ -9,6 +9,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <string>
@@ -42,10 +43,16 @@ void store_environment(command_line& line,
                        std::string_view prefix,
                        const boost::program_options::options_description& command_only);
 
+// The largest config file read, in bytes: real ones hold a few hundred, and the cap keeps a
+// mistaken or hostile path from filling memory before any line is checked.
+constexpr std::size_t max_config_file_bytes = 1024 * 1024;
+
 // Adds the options in the INI file at `path` ("port = 8888"; keys are long option names) to
 // line.values, below the values already there. A value may be written in double quotes with the
-// escapes of quote_config_value. Throws usage_error naming the file when it cannot be read, or
-// for an unknown key, a `command_only` option, a repeated key or a bad line.
+// escapes of quote_config_value. Throws usage_error naming the file when it cannot be read, is
+// not a regular file (a directory, a device, a FIFO: never waited on) or is larger than
+// max_config_file_bytes, or for an unknown key, a `command_only` option, a repeated key or a bad
+// line.
 void store_config_file(command_line& line,
                        const boost::program_options::options_description& settable,
                        const std::string& path,

@@ -8,6 +8,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <string_view>
 #include <vector>
 
@@ -32,10 +33,14 @@ class metrics_connection : public std::enable_shared_from_this<metrics_connectio
   ~metrics_connection() { all_->erase(this); }
 
   void start() { do_read(); }
+  // Leaves the set at once: a closed connection takes no slot, though its handler is still to run.
   void close() {
+    all_->erase(this);
     error_code ignored;
     stream_.socket().close(ignored);
   }
+  // When it last got somewhere: accepted, a request read, a response written.
+  std::chrono::steady_clock::time_point last_progress() const { return last_progress_; }
 
  private:
   void do_read() {
@@ -52,6 +57,7 @@ class metrics_connection : public std::enable_shared_from_this<metrics_connectio
 
   void on_read(const error_code& ec) {
     if (ec) return close();  // eof, timeout, a request too large or malformed: nothing to say
+    last_progress_ = std::chrono::steady_clock::now();
     const auto& request = parser_->get();
     response_ = {};
     response_.version(request.version());
@@ -87,6 +93,7 @@ class metrics_connection : public std::enable_shared_from_this<metrics_connectio
       stream_.socket().shutdown(tcp_socket::shutdown_send, ignored);
       return close();
     }
+    last_progress_ = std::chrono::steady_clock::now();
     do_read();
   }
 
@@ -96,6 +103,7 @@ class metrics_connection : public std::enable_shared_from_this<metrics_connectio
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
+  std::chrono::steady_clock::time_point last_progress_ = std::chrono::steady_clock::now();
 };
 
 metrics_endpoint::metrics_endpoint(asio::io_context& context, const logger& log,
@@ -156,13 +164,26 @@ void metrics_endpoint::on_accept(const error_code& ec, tcp_socket socket) {
     });
     return;
   }
-  if (connections_->size() >= max_connections) {
-    log_.debug("metrics: " + std::to_string(max_connections) +
-               " scrape connections open; closing a new one");
-  } else {
-    std::make_shared<metrics_connection>(std::move(socket), *this, connections_)->start();
-  }
+  if (connections_->size() >= max_connections) evict_longest_idle();
+  std::make_shared<metrics_connection>(std::move(socket), *this, connections_)->start();
   do_accept();
+}
+
+// All slots taken: the connection that has gone longest without progress (idle between requests
+// on keep-alive, or dribbling a request) makes room for the new one. The limit of 10 s is per
+// request, so clients that each send a request every few seconds could otherwise hold every slot
+// for ever; now a scraper's new connection always gets in, and its own request, answered at once,
+// makes it the last in line to be evicted. Capping a connection's life or requests instead would
+// free a slot only for whoever reconnects first, usually the client that held it.
+void metrics_endpoint::evict_longest_idle() {
+  const auto oldest =
+      std::min_element(connections_->begin(), connections_->end(),
+                       [](const metrics_connection* a, const metrics_connection* b) {
+                         return a->last_progress() < b->last_progress();
+                       });
+  log_.debug("metrics: " + std::to_string(max_connections) +
+             " scrape connections open; closing the one idle longest for a new one");
+  (*oldest)->close();
 }
 
 }  // namespace echo

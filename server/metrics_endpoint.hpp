@@ -5,7 +5,9 @@
 // counters themselves. Anything but GET or HEAD /metrics gets 404 or 405. A scrape connection
 // has 10 seconds for each request and response, a request's header and its body are capped at
 // 8 KiB each, and at most 16 connections are open at once, so a slow or hostile HTTP client costs
-// the echo traffic nothing.
+// the echo traffic nothing. A new connection when all 16 are open closes the one that has gone
+// longest without a request or response, so that clients keeping their connections busy cannot
+// lock a scraper out.
 
 #include "common/log.hpp"
 #include "common/stats.hpp"
@@ -56,6 +58,7 @@ class metrics_endpoint {
  private:
   void do_accept();
   void on_accept(const boost::system::error_code& ec, tcp_socket socket);
+  void evict_longest_idle();
 
   const logger& log_;
   std::function<stats()> total_;

@@ -2,19 +2,23 @@
 // a file and from the environment change what the server does, the command line wins over both,
 // --print-config reads back as the same config file, and bad input is one usage line, exit 2.
 
+#include "common/command_line.hpp"
 #include "support/process.hpp"
 #include "support/running_server.hpp"
+#include "support/scratch.hpp"
 #include "support/tcp_client.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace echo::test;
@@ -150,6 +154,43 @@ TEST_CASE("config: a bad config file is one usage line naming it, exit 2",
   const config_file help("help = true\n");
   check_usage_error(run_to_exit({echo_server_path(), "--config", help.path()}),
                     "--help works only on the command line");
+}
+
+TEST_CASE("config: a config file that is not a regular file, or too large, is refused at once",
+          "[integration][config]") {
+  // Each answer within 3 s: the server used to read /dev/zero until it aborted (bad_alloc) and
+  // wait forever for a FIFO's writer. run_to_exit kills it at the deadline (exit code nullopt).
+  const auto refused = [](const std::string& path, const std::string& why) {
+    INFO(path);
+    const auto start = clock::now();
+    check_usage_error(run_to_exit({echo_server_path(), "--config", path, "--print-config"}, {},
+                                  deadline::in(std::chrono::seconds(3))),
+                      "cannot read config file '" + path + "': " + why);
+    CHECK(clock::now() - start < std::chrono::seconds(3));
+  };
+  refused("/dev/zero", "not a regular file");
+  const temp_dir dir("config");
+  const std::string fifo = dir.file("echo.conf");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);  // and nobody ever opens it for writing
+  refused(fifo, "not a regular file");
+  refused(dir.path().string(), "is a directory");
+  // One byte over the limit, in comment lines that would be harmless.
+  const config_file large(std::string(echo::max_config_file_bytes, '#') + "\n");
+  refused(large.path(), "larger than 1 MiB, the most a config file may hold");
+}
+
+TEST_CASE("config: binary garbage in a config file comes back escaped, on one line",
+          "[integration][config]") {
+  // Terminal escapes (clear screen, bell, a C1 CSI), bytes that are not UTF-8 and a NUL.
+  const char bytes[] =
+      "\x1b[2J\x07\xff\xfe\x9b"
+      "31m\r\x00tail\n";
+  const config_file garbage(std::string(bytes, sizeof bytes - 1));
+  const run_result r = run_to_exit({echo_server_path(), "--config", garbage.path()});
+  REQUIRE_FALSE(r.err.empty());
+  check_usage_error(r, "'\\x1b[2J\\x07\\xff\\xfe\\x9b31m\\r");
+  // Nothing but printable ASCII before the one newline that ends the line.
+  CHECK(std::all_of(r.err.begin(), r.err.end() - 1, [](char c) { return c >= 0x20 && c < 0x7f; }));
 }
 
 TEST_CASE("config: an ECHO_SERVER_ variable that names no option is one usage line, exit 2",

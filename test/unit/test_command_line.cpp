@@ -166,6 +166,34 @@ TEST_CASE("command_line: a config file that cannot be read is an error", "[comma
         "cannot read config file '" + directory + "': is a directory");
 }
 
+TEST_CASE("command_line: a config file must be a regular file", "[command_line]") {
+  const test_options o;
+  command_line cl = o.parse({});
+  // A character device; /dev/zero, which never ends, is tried on the real server (in a child
+  // process, should it ever be read again).
+  CHECK(what_of([&] { echo::store_config_file(cl, o.settable, "/dev/null", o.command_only); }) ==
+        "cannot read config file '/dev/null': not a regular file");
+}
+
+TEST_CASE("command_line: a config file may hold up to max_config_file_bytes", "[command_line]") {
+  const test_options o;
+  // A setting and comment lines of 64 bytes: the limit exactly, then one byte more.
+  std::string text = "port = 12\n" + std::string(53, '#') + "\n";
+  while (text.size() < echo::max_config_file_bytes) text += std::string(63, '#') + "\n";
+  REQUIRE(text.size() == echo::max_config_file_bytes);
+  {
+    const scratch_file file(text);
+    command_line cl = o.parse({});
+    echo::store_config_file(cl, o.settable, file.path(), o.command_only);
+    CHECK(cl.values["port"].as<std::string>() == "12");
+  }
+  const scratch_file file(text + "\n");
+  command_line cl = o.parse({});
+  CHECK(what_of([&] { echo::store_config_file(cl, o.settable, file.path(), o.command_only); }) ==
+        "cannot read config file '" + file.path() +
+            "': larger than 1 MiB, the most a config file may hold");
+}
+
 TEST_CASE("command_line: config values are quoted only when a file could not hold them as they are",
           "[command_line]") {
   struct quote_case {
