@@ -1,5 +1,6 @@
 #include "client/bench.hpp"
 
+#include "client/bench_plan.hpp"
 #include "client/connection.hpp"
 #include "common/endpoint.hpp"
 
@@ -9,9 +10,9 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
-#include <array>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <string>
 
 namespace echo {
@@ -64,20 +65,19 @@ class message_pattern {
 };
 
 // One long-lived connection: closed loop (keep `depth` messages in flight) or open loop (send on
-// a schedule, one message every `interval`).
+// its schedule, one message every plan.interval from plan.offset after the run's start).
 class bench_flow : public std::enable_shared_from_this<bench_flow> {
  public:
-  // Open loop: how far the flow may fall behind its schedule before it counts as an error.
-  static constexpr std::size_t max_in_flight = 1 << 16;
-
   bench_flow(asio::io_context& context, bench_state& state, std::uint32_t id,
-             clock::duration interval)
+             const bench_flow_plan& plan)
       : stream_(context, state.tls, nullptr),
         pacer_(context),
         state_(state),
         pattern_(state.options.size, id),
-        interval_(interval),
-        send_times_(interval == clock::duration::zero() ? state.options.depth : max_in_flight) {}
+        interval_(plan.interval),
+        next_due_(state.started + plan.offset),
+        max_in_flight_(plan.max_in_flight),
+        in_(plan.read_buffer) {}
 
   void start() {
     asio::async_connect(stream_.socket(), state_.server,
@@ -86,7 +86,9 @@ class bench_flow : public std::enable_shared_from_this<bench_flow> {
                         });
   }
 
+  // Ends the flow; the completions still pending count no error.
   void stop() {
+    is_stopped_ = true;
     stream_.close();
     pacer_.cancel();
   }
@@ -102,7 +104,9 @@ class bench_flow : public std::enable_shared_from_this<bench_flow> {
     });
   }
 
-  // Connected, and with TLS the handshake done: the flow's clock starts with its first message.
+  // Connected, and with TLS the handshake done. Closed loop: the flow's clock starts with its
+  // first message. Open loop: the schedule began with the run, and messages that came due while
+  // connecting go at once, their latency counted from when they were due.
   void on_ready(const error_code& ec) {
     if (ec) return fail();
     do_read();
@@ -110,22 +114,32 @@ class bench_flow : public std::enable_shared_from_this<bench_flow> {
       queue(state_.options.depth, clock::now());
       flush();
     } else {
-      next_due_ = clock::now();
       on_pace(error_code());
     }
   }
 
-  // Appends `count` messages, each sent (or scheduled) at `when`, to the next write.
-  void queue(std::size_t count, clock::time_point when) {
+  // Appends `count` messages, each sent (or scheduled) at `when`, to the next write. False when
+  // the flow stopped instead: open loop, max_in_flight_ messages already in flight.
+  bool queue(std::size_t count, clock::time_point when) {
     for (std::size_t i = 0; i < count; ++i) {
-      if (in_flight_ == send_times_.size()) {
-        ++state_.errors;  // the server fell a whole ring behind the schedule
-        return stop();
+      if (send_times_.size() == max_in_flight_) {
+        fall_behind(when);
+        return false;
       }
-      send_times_[(first_in_flight_ + in_flight_) % send_times_.size()] = when;
-      ++in_flight_;
+      send_times_.push_back(when);
       pattern_.append(next_out_, next_send_seq_++);
     }
+    return true;
+  }
+
+  // Counted once, however far behind the schedule runs from here: the flow stops.
+  void fall_behind(clock::time_point due) {
+    if (state_.fell_behind++ == 0) {
+      state_.behind_in_flight = send_times_.size();
+      state_.behind_by = due - send_times_.front();
+    }
+    ++state_.errors;
+    stop();
   }
 
   void flush() {
@@ -157,7 +171,7 @@ class bench_flow : public std::enable_shared_from_this<bench_flow> {
     const char* data = in_.data();
     while (n > 0) {
       const std::size_t take = std::min(n, pattern_.size() - offset_);
-      if (in_flight_ == 0 || !pattern_.matches(next_receive_seq_, offset_, data, take)) {
+      if (send_times_.empty() || !pattern_.matches(next_receive_seq_, offset_, data, take)) {
         ++state_.mismatches;
         return stop();
       }
@@ -167,9 +181,8 @@ class bench_flow : public std::enable_shared_from_this<bench_flow> {
       if (offset_ < pattern_.size()) break;
       offset_ = 0;
       ++next_receive_seq_;
-      state_.complete(send_times_[first_in_flight_], now);
-      first_in_flight_ = (first_in_flight_ + 1) % send_times_.size();
-      --in_flight_;
+      state_.complete(send_times_.front(), now);
+      send_times_.pop_front();
       ++echoed;
     }
     if (interval_ == clock::duration::zero() && !state_.is_stopping) queue(echoed, now);
@@ -178,13 +191,11 @@ class bench_flow : public std::enable_shared_from_this<bench_flow> {
   }
 
   void on_pace(const error_code& ec) {
-    if (ec || state_.is_stopping) return;
+    if (ec || is_stopped_ || state_.is_stopping) return;
     const clock::time_point now = clock::now();
-    std::size_t due = 0;
     while (next_due_ <= now) {
-      queue(1, next_due_);
+      if (!queue(1, next_due_)) return;
       next_due_ += interval_;
-      ++due;
     }
     flush();
     pacer_.expires_at(next_due_);
@@ -193,6 +204,7 @@ class bench_flow : public std::enable_shared_from_this<bench_flow> {
   }
 
   void fail() {
+    if (is_stopped_) return;
     if (!state_.is_stopping) ++state_.errors;
     stop();
   }
@@ -203,17 +215,18 @@ class bench_flow : public std::enable_shared_from_this<bench_flow> {
   message_pattern pattern_;
   clock::duration interval_;
   clock::time_point next_due_;
-  // When each message in flight was sent (or scheduled): a ring, oldest at first_in_flight_.
-  std::vector<clock::time_point> send_times_;
-  std::size_t first_in_flight_ = 0;
-  std::size_t in_flight_ = 0;
+  std::size_t max_in_flight_;
+  // When each message in flight was sent (or scheduled), oldest first. A deque: it holds what is
+  // in flight and no more, however large max_in_flight_ is.
+  std::deque<clock::time_point> send_times_;
   std::uint64_t next_send_seq_ = 0;
   std::uint64_t next_receive_seq_ = 0;
   std::size_t offset_ = 0;  // into the message being received
   std::vector<char> out_;
   std::vector<char> next_out_;
   bool is_writing_ = false;
-  std::array<char, 64 * 1024> in_;
+  bool is_stopped_ = false;
+  std::vector<char> in_;
 };
 
 // --churn: connect, send one message, read its echo, close; again until the run ends. Latency
@@ -314,7 +327,8 @@ exit_code bench::run() {
   context_.restart();
 
   const bench_options& b = options_.bench;
-  state_.measure_from = clock::now() + b.warmup;
+  state_.started = clock::now();
+  state_.measure_from = state_.started + b.warmup;
   state_.measure_until = state_.measure_from + b.duration;
   start_flows();
   end_timer_.expires_at(state_.measure_until);
@@ -322,6 +336,7 @@ exit_code bench::run() {
   if (!b.is_json && ::isatty(STDERR_FILENO) == 1) do_progress();
   context_.run();
   print_report();
+  report_fell_behind();
   return state_.errors == 0 && state_.mismatches == 0 ? exit_code::ok : exit_code::failure;
 }
 
@@ -333,11 +348,8 @@ void bench::start_flows() {
       churns_.back()->start();
       continue;
     }
-    // Open loop: each connection carries an equal share of the rate.
-    const auto interval = b.rate > 0 ? std::chrono::duration_cast<clock::duration>(
-                                           std::chrono::duration<double>(b.connections / b.rate))
-                                     : clock::duration::zero();
-    flows_.push_back(std::make_shared<detail::bench_flow>(context_, state_, id, interval));
+    flows_.push_back(std::make_shared<detail::bench_flow>(
+        context_, state_, id, plan_bench_flow(b, options_.timeout, id)));
     flows_.back()->start();
   }
 }
@@ -380,11 +392,12 @@ void bench::print_report() const {
     std::printf(
         "{\"msgs_per_s\": %.1f, \"mb_per_s\": %.3f, \"p50_us\": %.2f, \"p90_us\": %.2f, "
         "\"p99_us\": %.2f, \"p999_us\": %.2f, \"max_us\": %.2f, \"errors\": %llu, "
-        "\"mismatches\": %llu, \"connections\": %zu, \"size\": %zu, \"depth\": %zu, "
-        "\"rate\": %.0f, \"churn\": %s, \"duration_s\": %.3f}\n",
+        "\"mismatches\": %llu, \"fell_behind\": %llu, \"connections\": %zu, \"size\": %zu, "
+        "\"depth\": %zu, \"rate\": %.0f, \"churn\": %s, \"duration_s\": %.3f}\n",
         msgs_per_s, mb_per_s, us(0.5), us(0.9), us(0.99), us(0.999), max_us,
         static_cast<unsigned long long>(state_.errors),
-        static_cast<unsigned long long>(state_.mismatches), b.connections, b.size, b.depth, b.rate,
+        static_cast<unsigned long long>(state_.mismatches),
+        static_cast<unsigned long long>(state_.fell_behind), b.connections, b.size, b.depth, b.rate,
         b.is_churn ? "true" : "false", seconds);
     return;
   }
@@ -401,6 +414,24 @@ void bench::print_report() const {
               us(0.9), us(0.99), us(0.999), max_us);
   std::printf("  errors %llu  mismatches %llu\n", static_cast<unsigned long long>(state_.errors),
               static_cast<unsigned long long>(state_.mismatches));
+  if (state_.fell_behind > 0) {
+    std::printf("  fell behind the schedule and stopped: %llu of %zu connections\n",
+                static_cast<unsigned long long>(state_.fell_behind), b.connections);
+  }
+}
+
+// One line however many connections fell behind: the rate asked for was not what was measured.
+void bench::report_fell_behind() const {
+  if (state_.fell_behind == 0) return;
+  const bench_options& b = options_.bench;
+  char late[32];
+  std::snprintf(late, sizeof late, "%.3f", std::chrono::duration<double>(state_.behind_by).count());
+  report({exit_code::failure, "--rate " + std::to_string(static_cast<long long>(b.rate)) +
+                                  " cannot be sustained: " + std::to_string(state_.fell_behind) +
+                                  " of " + std::to_string(b.connections) +
+                                  " connections fell behind the schedule and stopped (" +
+                                  std::to_string(state_.behind_in_flight) +
+                                  " messages in flight, the oldest " + late + " s late)"});
 }
 
 }  // namespace echo

@@ -6,7 +6,9 @@
 // from a log-bucketed histogram, errors and mismatches; --json prints one object instead.
 // Created by main; run() returns the exit code (failure when any error or mismatch was seen).
 // Over TLS each connection handshakes before it sends (churn: the handshake is part of each
-// message's latency); a failed handshake counts as a connection error.
+// message's latency); a failed handshake counts as a connection error. Open loop: the connections'
+// schedules interleave (see bench_plan); one that falls max_in_flight messages behind stops and
+// counts one error, and run() prints one line saying the rate cannot be sustained.
 
 #include "client/client_options.hpp"
 #include "client/client_tls.hpp"
@@ -39,6 +41,7 @@ struct bench_state {
   const bench_options& options;
   client_tls* tls = nullptr;  // nullptr: plain TCP
   boost::asio::ip::tcp::resolver::results_type server;
+  clock::time_point started;  // the open-loop schedules' origin
   clock::time_point measure_from;
   clock::time_point measure_until;
   bool is_stopping = false;
@@ -46,6 +49,11 @@ struct bench_state {
   std::uint64_t completed = 0;  // messages echoed whole inside the measurement window
   std::uint64_t errors = 0;
   std::uint64_t mismatches = 0;
+  // Open loop: connections stopped because a message came due with max_in_flight in flight; the
+  // first one's figures, for the report.
+  std::uint64_t fell_behind = 0;
+  std::size_t behind_in_flight = 0;
+  clock::duration behind_by{0};
 
   bool is_measuring(clock::time_point t) const { return t >= measure_from && t < measure_until; }
   // Counts a message echoed whole at `done`, sent (or scheduled) at `sent`.
@@ -63,6 +71,7 @@ class bench {
   void do_progress();
   void finish();
   void print_report() const;
+  void report_fell_behind() const;
 
   const client_options& options_;
   const logger& log_;

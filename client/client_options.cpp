@@ -83,6 +83,21 @@ std::size_t whole_from(const std::string& flag, const std::string& text, std::si
   return static_cast<std::size_t>(std::stoull(text));
 }
 
+// Every message in flight is held in full (and its echo checked against it), so the load must
+// fit in memory: one line naming the flags that multiply, rather than bad_alloc mid-run.
+void check_bytes_in_flight(const bench_options& bench) {
+  const bool is_closed_loop = bench.rate == 0 && !bench.is_churn;
+  const std::size_t depth = is_closed_loop ? bench.depth : 1;
+  // At most 2^24 x 2^10 x 10^5: no overflow in 64 bits.
+  const std::size_t bytes = bench.size * depth * bench.connections;
+  if (bytes <= bench_options::max_bytes_in_flight) return;
+  std::string product = "--size " + std::to_string(bench.size);
+  if (is_closed_loop) product += " x --depth " + std::to_string(bench.depth);
+  product += " x --connections " + std::to_string(bench.connections);
+  throw usage_error(product + " is " + std::to_string(bytes) +
+                    " bytes in flight, over the bench's limit of 1 GiB");
+}
+
 bench_options bench_from(const po::variables_map& vm) {
   bench_options bench;
   bench.connections = whole_from("connections", vm["connections"].as<std::string>(), 1, 100'000);
@@ -97,6 +112,7 @@ bench_options bench_from(const po::variables_map& vm) {
   if (bench.is_churn && bench.rate > 0) {
     throw usage_error("--churn and --rate cannot be used together");
   }
+  check_bytes_in_flight(bench);
   return bench;
 }
 
@@ -196,8 +212,8 @@ std::variant<client_options, early_exit> parse_client_options(int argc, const ch
       ("warmup", po::value<std::string>()->default_value("1")->value_name("SECONDS"),
        "bench: how long to run before measuring")
       ("rate", po::value<std::string>()->default_value("0")->value_name("MSGS_PER_S"),
-       "bench: total messages/s sent on a fixed schedule, latency from the scheduled time "
-       "(0: closed loop)")
+       "bench: total messages/s sent on a fixed schedule, the connections' sends interleaved, "
+       "latency from the scheduled time (0: closed loop)")
       ("churn", "bench: each message on a new connection (connect, send, receive, close)")
       ("json", "bench: print one JSON object instead of the report")
       ("tls", "connect with TLS, verifying the server against the system's trust store")

@@ -21,6 +21,10 @@ enum class client_mode {
 };
 
 struct bench_options {
+  // The most message bytes a run may hold in flight, all connections together: --size x --depth x
+  // --connections (open loop and --churn: --size x --connections) above it is a usage error.
+  static constexpr std::size_t max_bytes_in_flight = std::size_t{1} << 30;
+
   std::size_t connections = 1;
   std::size_t size = 64;  // bytes per message
   std::size_t depth = 1;  // messages in flight per connection (closed loop)

@@ -3,6 +3,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace echo {
@@ -37,6 +38,7 @@ void one_shot::do_send() {
     return finish(transfer_failure(asio::error::eof, connection_.peer()));
   }
   outgoing_ = options_.messages[next_message_++] + "\n";
+  lines_sent_ += static_cast<std::size_t>(std::count(outgoing_.begin(), outgoing_.end(), '\n'));
   log_.debug("sending " + std::to_string(outgoing_.size()) + " bytes");
   asio::async_write(connection_.stream(), asio::buffer(outgoing_),
                     [this](const error_code& ec, std::size_t) { on_sent(ec); });
@@ -44,7 +46,6 @@ void one_shot::do_send() {
 
 void one_shot::on_sent(const error_code& ec) {
   if (ec) return finish(transfer_failure(ec, connection_.peer()));
-  if (!is_reply_owed()) return do_send();  // it came ahead of its message
   deadline_.expires_after(options_.timeout);
   deadline_.async_wait([this](const error_code& wait_ec) {
     // Ignore a cancelled wait, and one that fired while a reply re-armed it.
@@ -68,25 +69,25 @@ void one_shot::on_read(const error_code& ec, std::size_t n) {
   if (ec == asio::error::eof) {
     // The server closed: whatever it sent of this reply is the reply (ack --once sends "ACK!").
     is_server_closed_ = true;
-    replies_.take_partial([this](const line& l) {
-      print_reply(l.content);
-      return true;
-    });
+    bool is_extra = false;
+    replies_.take_partial([&](const line& l) { is_extra = !take_reply(l.content); });
+    if (is_extra) return finish(extra_data_failure());
     if (is_reply_owed()) return finish(transfer_failure(ec, connection_.peer()));
     deadline_.cancel();
     return do_send();
   }
   if (ec) return finish(transfer_failure(ec, connection_.peer()));
-  const auto status = replies_.feed(std::string_view(buffer_.data(), n), [this](const line& l) {
-    print_reply(l.content);
-    return true;
-  });
+  const auto status = replies_.feed(std::string_view(buffer_.data(), n),
+                                    [this](const line& l) { return take_reply(l.content); });
+  if (status == line_splitter::status::stopped) return finish(extra_data_failure());
   if (status == line_splitter::status::too_long) {
     return finish(failure{exit_code::failure, "reply from " + connection_.peer() +
                                                   " is longer than " + std::to_string(max_reply) +
                                                   " bytes"});
   }
   if (is_reply_owed()) return do_read();
+  // Every reply is in, yet bytes of another line came with the last one.
+  if (replies_.has_partial()) return finish(extra_data_failure());
   deadline_.cancel();
   do_send();
 }
@@ -99,6 +100,18 @@ void one_shot::say_goodbye() {
     if (ec) log_.debug("close_notify not sent: " + lower_message(ec));
     finish(std::nullopt);
   });
+}
+
+// Prints `reply` if one is owed; false (nothing printed) if it is extra.
+bool one_shot::take_reply(std::string_view reply) {
+  if (!is_reply_owed()) return false;
+  print_reply(reply);
+  return true;
+}
+
+failure one_shot::extra_data_failure() const {
+  return failure{exit_code::failure, connection_.peer() + " sent more than the reply to message " +
+                                         std::to_string(next_message_)};
 }
 
 void one_shot::print_reply(std::string_view reply) {

@@ -1,7 +1,10 @@
 #pragma once
 // -m mode, the seeds' one-shot client: send each message as a line, wait for its reply, print the
 // reply alone on stdout. A reply ends at its newline, or when the server closes (as
-// `echo-server --reply ack --once` does). Created by main; run() returns the exit code.
+// `echo-server --reply ack --once` does). A message holding newlines is several lines, each owed
+// a reply. Reply data beyond what the lines sent so far are owed (a server that answers twice)
+// is a failure: we send the next message only once every reply is in, so it cannot be early.
+// Created by main; run() returns the exit code.
 
 #include "client/client_options.hpp"
 #include "client/connection.hpp"
@@ -32,9 +35,11 @@ class one_shot {
   void on_sent(const boost::system::error_code& ec);
   void do_read();
   void on_read(const boost::system::error_code& ec, std::size_t n);
+  bool take_reply(std::string_view reply);
   void print_reply(std::string_view reply);
   void say_goodbye();
-  bool is_reply_owed() const { return replies_received_ < next_message_; }
+  bool is_reply_owed() const { return replies_received_ < lines_sent_; }
+  failure extra_data_failure() const;
   void finish(const std::optional<failure>& outcome);
 
   const client_options& options_;
@@ -45,7 +50,7 @@ class one_shot {
   boost::asio::steady_timer deadline_;
   line_splitter replies_;
   std::size_t next_message_ = 0;
-  // A server may send a reply ahead of its message; each line counts as the next reply.
+  std::size_t lines_sent_ = 0;
   std::size_t replies_received_ = 0;
   bool is_server_closed_ = false;
   bool is_timed_out_ = false;

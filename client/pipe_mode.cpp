@@ -102,6 +102,12 @@ void pipe_mode::on_server(const error_code& ec, std::size_t n) {
 
 void pipe_mode::on_printed(const error_code& ec) {
   if (is_finished_) return;
+  // Whoever reads our stdout has had enough (`echo-client | head -1`): end quietly with 0, as nc
+  // does, rather than report the reader's choice as our failure.
+  if (ec == asio::error::broken_pipe) {
+    log_.debug("stdout closed by its reader");
+    return finish(std::nullopt);
+  }
   if (ec) return finish(failure{exit_code::failure, "cannot write stdout: " + lower_message(ec)});
   if (is_input_done_) arm_deadline();
   do_read_server();

@@ -3,7 +3,8 @@
 // independent chains (stdin -> socket, socket -> stdout), each with one operation in flight so
 // neither buffers more than one chunk. After stdin's EOF we half-close (unless --no-shutdown):
 // shutdown(send) on TCP, a close_notify over TLS; run() returns once the server has closed (over
-// TLS: its close_notify, or EOF) and all it sent is written. Created by main.
+// TLS: its close_notify, or EOF) and all it sent is written; or, quietly and with 0, once the
+// reader of stdout has closed it (`| head -1`). Created by main.
 
 #include "client/client_options.hpp"
 #include "client/connection.hpp"

@@ -1,6 +1,6 @@
 // echo-client -m: each message sent as a line, each reply printed as a line, nothing else on
 // stdout. Against every reply mode of the real echo-server, and against fake servers that answer
-// in ways the real one does not (two replies at once, a reply without a newline, CRLF).
+// in ways the real one does not (two replies to one line, a reply without a newline, CRLF).
 
 #include "support/echo_client.hpp"
 #include "support/running_server.hpp"
@@ -145,20 +145,37 @@ TEST_CASE("client one-shot: a reply ends at its newline and a CR before it is dr
   check_success(wait_for_client(client), "hi\n");
 }
 
-// A server may answer faster than the client asks: the reply for the second message is already
-// there when the first is printed. Each message still gets exactly one reply, in order.
-TEST_CASE("client one-shot: two replies arriving together answer two messages",
+// The client sends each message only once the previous reply is in, so a reply line that nobody
+// is owed is a server answering twice: exit 1 with one line, not an extra line on stdout.
+TEST_CASE("client one-shot: a server that replies twice to a line is an error",
           "[integration][client]") {
   tcp_listener listener;
   process client(client_command({"-p", std::to_string(listener.port()), "-m", "a", "-m", "b"}),
                  stdio_pipes{false, true, true});
   tcp_client peer = listener.accept();
   CHECK(peer.read_until("a\n").data == "a\n");
-  // Both replies in one piece: the second waits in the client for the second message.
-  peer.send_all("one\r\ntwo\n");
-  CHECK(peer.read_until("b\n").data == "b\n");
-  peer.close();
-  check_success(wait_for_client(client), "one\ntwo\n");
+  SECTION("both replies in one piece") { peer.send_all("a\na\n"); }
+  SECTION("the second one unfinished") { peer.send_all("a\na"); }
+  SECTION("the second one unfinished, then the server closes") {
+    peer.send_all("a\n");
+    CHECK(peer.read_until("b\n").data == "b\n");
+    peer.send_all("b\nb");
+    peer.close();
+  }
+  const run_result r = wait_for_client(client);
+  INFO("stdout: " << printable(r.out) << "\nstderr: " << printable(r.err));
+  CHECK(r.exit_code == 1);
+  const bool is_second = r.out == "a\nb\n";
+  CHECK((r.out == "a\n" || is_second));
+  CHECK(r.err == client_error(loopback(listener.port()) + " sent more than the reply to message " +
+                              (is_second ? "2" : "1")));
+}
+
+// A message holding a newline is two lines: two replies are owed, and both are printed.
+TEST_CASE("client one-shot: a message with a newline gets a reply per line",
+          "[integration][client]") {
+  running_server server({"--reply", "prefix"});
+  check_success(ask(server, {"-m", "a\nb", "-m", "c"}), "Echo: a\nEcho: b\nEcho: c\n");
 }
 
 TEST_CASE("client one-shot: a reply that ends when the server closes is printed as it is",

@@ -258,3 +258,17 @@ TEST_CASE("client pipe: -v traces on stderr and leaves stdout byte-exact",
   CHECK(first_difference(data, r.out) == std::string::npos);
   CHECK_FALSE(r.err.empty());
 }
+
+// `yes | echo-client | head -n 1`: once head has its line it closes the pipe, and the client,
+// still echoing, meets a broken pipe on stdout. Like nc, it ends quietly with 0.
+TEST_CASE("client pipe: a reader that closes stdout ends it quietly, exit 0",
+          "[integration][client]") {
+  running_server server;
+  const run_result r = run_to_exit(
+      {"bash", "-c", "yes | \"$0\" -p \"$1\" | head -n 1; echo \"client ${PIPESTATUS[1]}\"",
+       echo_client_path(), std::to_string(server.port())});
+  INFO("stderr: " << printable(r.err));
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "y\nclient 0\n");
+  CHECK(r.err.empty());
+}

@@ -302,3 +302,48 @@ TEST_CASE("client_options: host names are kept as typed, not resolved", "[client
   CHECK(options_from({"-H", "nope.invalid"}).host == "nope.invalid");
   CHECK(options_from({"[::1]"}).host == "[::1]");
 }
+
+// Every message in flight is held whole, so a load that cannot fit is refused before it starts,
+// naming the flags that multiply (it used to die of bad_alloc, or take gigabytes).
+TEST_CASE("client_options: --bench refuses more than 1 GiB in flight", "[client_options]") {
+  struct error_case {
+    arg_list args;
+    std::string text;
+  };
+  const std::vector<error_case> cases = {
+      {{"--bench", "--size", "16777216", "--depth", "1024"},
+       usage_line("--size 16777216 x --depth 1024 x --connections 1 is 17179869184 bytes in "
+                  "flight, over the bench's limit of 1 GiB")},
+      {{"--bench", "--size", "65536", "--connections", "20000"},
+       usage_line("--size 65536 x --depth 1 x --connections 20000 is 1310720000 bytes in flight, "
+                  "over the bench's limit of 1 GiB")},
+      {{"--bench", "--size", "16777216", "--depth", "1024", "--connections", "100000"},
+       usage_line("--size 16777216 x --depth 1024 x --connections 100000 is 1717986918400000 "
+                  "bytes in flight, over the bench's limit of 1 GiB")},
+      // Open loop and churn hold at least one message per connection; --depth does not apply.
+      {{"--bench", "--rate", "10", "--size", "16777216", "--connections", "100"},
+       usage_line("--size 16777216 x --connections 100 is 1677721600 bytes in flight, over the "
+                  "bench's limit of 1 GiB")},
+      {{"--bench", "--churn", "--size", "1048576", "--connections", "2000"},
+       usage_line("--size 1048576 x --connections 2000 is 2097152000 bytes in flight, over the "
+                  "bench's limit of 1 GiB")},
+  };
+  for (const auto& c : cases) {
+    DYNAMIC_SECTION(command_line(c.args)) {
+      const early_exit e = exit_from(c.args);
+      CHECK(e.code == exit_code::usage);
+      CHECK(e.text == c.text);
+    }
+  }
+  SECTION("up to 1 GiB is accepted") {
+    for (const arg_list& args :
+         {arg_list{"--bench", "--size", "16777216", "--depth", "64"},
+          arg_list{"--bench", "--size", "16384", "--depth", "64", "--connections", "1024"},
+          arg_list{"--bench", "--rate", "1", "--connections", "100000"},
+          arg_list{"--bench", "--rate", "10", "--size", "16777216", "--connections", "64",
+                   "--depth", "1024"}}) {
+      INFO(command_line(args));
+      CHECK(options_from(args).mode == client_mode::bench);
+    }
+  }
+}
