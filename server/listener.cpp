@@ -129,6 +129,9 @@ void listener::on_accept(const error_code& ec, tcp_socket socket) {
   } else {
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
+    // Urgent data (telnet's Synch, any MSG_OOB send) stays in the stream, in order: without this
+    // the kernel takes the urgent byte out of band, where no read of ours would ever see it.
+    socket.set_option(asio::socket_base::out_of_band_inline(true), ignored);
     on_accept_(std::move(socket));
   }
   do_accept();

@@ -1,8 +1,9 @@
 #pragma once
 // The listening socket and its accept loop. Created and owned by the server; hands each accepted
-// socket (TCP_NODELAY already set) to the on_accept callback. The loop never stops by itself and
-// never spins. Out of descriptors, it still answers each waiting client at once with a refusal,
-// using a descriptor kept spare for that; without one it logs and retries after a short timer.
+// socket (TCP_NODELAY and SO_OOBINLINE already set) to the on_accept callback. The loop never
+// stops by itself and never spins. Out of descriptors, it still answers each waiting client at
+// once with a refusal, using a descriptor kept spare for that; without one it logs and retries
+// after a short timer.
 
 #include "common/log.hpp"
 #include "common/stats.hpp"
