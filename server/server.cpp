@@ -32,11 +32,12 @@ std::uint64_t ticks_of(std::chrono::seconds timeout) {
 
 }  // namespace
 
-server::server(server_options options, const logger& log)
+server::server(server_options options, const logger& log, process_limits* shared)
     : options_(std::move(options)),
       log_(log),
-      max_connections_(options_.max_connections != 0 ? options_.max_connections
-                                                     : default_max_connections()),
+      own_limits_(options_.max_connections != 0 ? options_.max_connections
+                                                : default_max_connections()),
+      limits_(shared != nullptr ? *shared : own_limits_),
       session_context_{options_.reply,
                        options_.message_wait,
                        ticks_of(options_.idle_timeout),
@@ -129,10 +130,10 @@ std::optional<std::string> server::open() {
   const std::size_t descriptors = descriptor_limit();
   log_.event(log_level::info, "capacity",
              {{"descriptors", descriptors},
-              {"max_connections", max_connections_},
+              {"max_connections", limits_.connections.limit()},
               {"max_connections_per_ip", options_.max_connections_per_ip}},
              "capacity: " + std::to_string(descriptors) + " descriptors, at most " +
-                 std::to_string(max_connections_) + " connections" +
+                 std::to_string(limits_.connections.limit()) + " connections" +
                  (options_.max_connections_per_ip != 0
                       ? ", " + std::to_string(options_.max_connections_per_ip) + " per address"
                       : std::string()));
@@ -206,9 +207,11 @@ void server::on_accept(tcp_socket socket) {
   error_code ec;
   const asio::ip::tcp::endpoint peer = socket.remote_endpoint(ec);
   if (ec) return;  // gone already
-  if (registry_.size() >= max_connections_) {
+  // A slot of the whole process's, so that the limit holds across workers.
+  slot_pool::slot connection = limits_.connections.try_take();
+  if (!connection) {
     return refuse(socket, refusal::max_connections, format_endpoint(peer),
-                  connections_open(registry_.size()) + " (--max-connections)");
+                  connections_open(limits_.connections.limit()) + " (--max-connections)");
   }
   // Behind a proxy every connection comes from the proxy: the session checks the address its
   // PROXY header names instead.
@@ -217,7 +220,8 @@ void server::on_accept(tcp_socket socket) {
     return refuse(socket, refusal::per_ip, format_endpoint(peer),
                   connections_open(per_ip) + " from it (--max-connections-per-ip)");
   }
-  std::make_shared<session>(std::move(socket), peer, session_context_)->start();
+  std::make_shared<session>(std::move(socket), peer, std::move(connection), session_context_)
+      ->start();
 }
 
 // Accepting and closing at once, rather than not accepting, tells the client now instead of

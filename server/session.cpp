@@ -33,9 +33,10 @@ std::string format_seconds(std::chrono::steady_clock::duration d) {
 
 }  // namespace
 
-session::session(tcp_socket socket, const asio::ip::tcp::endpoint& peer,
+session::session(tcp_socket socket, const asio::ip::tcp::endpoint& peer, slot_pool::slot connection,
                  const session_context& context)
-    : socket_(std::move(socket)),
+    : connection_slot_(std::move(connection)),
+      socket_(std::move(socket)),
       context_(context),
       policy_(context.reply,
               context.log.is_enabled(log_level::debug)

@@ -18,6 +18,7 @@
 #include "common/log.hpp"
 #include "common/reply_policy.hpp"
 #include "common/stats.hpp"
+#include "server/slot_pool.hpp"
 #include "server/socket.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -65,7 +66,8 @@ class session : public std::enable_shared_from_this<session> {
   // destroyed by a reset; see finish().
   static constexpr std::chrono::seconds linger_timeout{2};
 
-  session(tcp_socket socket, const boost::asio::ip::tcp::endpoint& peer,
+  // `connection`: the slot of --max-connections the session holds until it is destroyed.
+  session(tcp_socket socket, const boost::asio::ip::tcp::endpoint& peer, slot_pool::slot connection,
           const session_context& context);
   ~session();
   session(const session&) = delete;
@@ -102,6 +104,7 @@ class session : public std::enable_shared_from_this<session> {
   steady_timer& timer();
   std::string peer() const;
 
+  slot_pool::slot connection_slot_;
   tcp_socket socket_;
   // Only with TLS, over socket_ (which stays the session's, for closing and waiting).
   std::unique_ptr<boost::asio::ssl::stream<tcp_socket&>> tls_;
