@@ -151,8 +151,10 @@ listener::spare_outcome listener::refuse_with_spare_descriptor() {
   const int client = ::accept4(acceptor_.native_handle(), nullptr, nullptr, SOCK_CLOEXEC);
   if (client >= 0) {
     // Best effort: the socket buffer of a new connection always has room for one short line.
-    [[maybe_unused]] const auto sent =
-        ::send(client, refusal.data(), refusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (!is_refusal_silent_) {
+      [[maybe_unused]] const auto sent =
+          ::send(client, refusal.data(), refusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
     ::close(client);
     counters_.count_refusal(refusal::fd_exhausted);
   }

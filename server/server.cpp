@@ -81,6 +81,7 @@ std::optional<std::string> server::open() {
       return e.what();
     }
     session_context_.tls = &*tls_context_;
+    listener_.refuse_silently();
   }
   if (metrics_) {
     if (auto failure = metrics_->open(options_.metrics_endpoint)) return failure;
@@ -225,13 +226,18 @@ void server::on_accept(tcp_socket socket) {
 }
 
 // Accepting and closing at once, rather than not accepting, tells the client now instead of
-// leaving it in the backlog; the one line says why.
+// leaving it in the backlog; the one line says why, but not to a TLS client: it would read the
+// line as a broken handshake, and a refusal after a whole handshake would spend on a refused
+// client the very memory and CPU the limit protects. It sees the connection closed before any
+// ServerHello instead.
 void server::refuse(tcp_socket& socket, refusal reason, const std::string& peer,
                     std::string_view why) {
   stats_.count_refusal(reason);
   error_code ignored;
-  socket.non_blocking(true, ignored);
-  socket.send(asio::buffer(listener::refusal), 0, ignored);
+  if (!tls_context_) {
+    socket.non_blocking(true, ignored);
+    socket.send(asio::buffer(listener::refusal), 0, ignored);
+  }
   socket.close(ignored);
   if (refusal_log_.admit()) {
     log_.event(

@@ -138,8 +138,8 @@ void session::on_proxy_header(const error_code& ec, std::size_t n) {
                          "refused " + peer() + ": " + std::to_string(limit) +
                              " connections open from it (--max-connections-per-ip)");
       error_code ignored;
-      socket_.send(asio::buffer(listener::refusal), 0, ignored);
-      return close("refused");
+      if (context_.tls == nullptr) socket_.send(asio::buffer(listener::refusal), 0, ignored);
+      return close("refused");  // a TLS client: without a byte, see server::refuse
     }
   }
   const std::size_t header_bytes = proxy_header_->consumed();

@@ -243,3 +243,30 @@ TEST_CASE("tls: echo-client without a certificate is refused when one is require
   CHECK(r.err.find("certificate required") != std::string::npos);
   CHECK(server.wait_for_log("failed: peer did not return a certificate"));
 }
+
+// A plaintext refusal line would reach a TLS client as a broken handshake ("wrong version
+// number"); a TLS port closes a refused client without a byte instead.
+TEST_CASE("tls: a client past --max-connections is closed without a byte",
+          "[integration][tls][limits]") {
+  running_server server(tls_args({"--max-connections", "1"}));
+  tcp_client first = tcp_client::connect("127.0.0.1", server.port());
+  const std::string first_peer = first.local_endpoint();
+  REQUIRE(server.wait_for_log("(1 open)"));
+
+  tcp_client raw = tcp_client::connect("127.0.0.1", server.port());
+  const read_result r = raw.read_until_eof();
+  CHECK(r.data.empty());
+  CHECK(r.is_eof);
+  CHECK_FALSE(r.is_timed_out);
+  CHECK(server.wait_for_log(": 1 connection open (--max-connections)"));
+
+  const run_result refused = s_client(server, "hello\n", "");
+  CHECK(refused.exit_code != 0);
+  CHECK(refused.out.empty());
+  CHECK(refused.err.find("wrong version number") == std::string::npos);
+
+  // The slot frees, and the next client is served.
+  first.close();
+  CHECK(server.wait_for_log("closed " + first_peer));
+  CHECK(s_client(server, "served\n", "served\n").out == "served\n");
+}
