@@ -35,8 +35,9 @@ std::uint64_t ticks_of(std::chrono::seconds timeout) {
 server::server(server_options options, const logger& log, process_limits* shared)
     : options_(std::move(options)),
       log_(log),
-      own_limits_(options_.max_connections != 0 ? options_.max_connections
-                                                : default_max_connections()),
+      own_limits_(
+          options_.max_connections != 0 ? options_.max_connections : default_max_connections(),
+          options_.max_handshakes),
       limits_(shared != nullptr ? *shared : own_limits_),
       session_context_{options_.reply,
                        options_.message_wait,
@@ -50,6 +51,8 @@ server::server(server_options options, const logger& log, process_limits* shared
                        stats_,
                        registry_,
                        nullptr,
+                       limits_.handshakes,
+                       refusal_log_,
                        options_.proxy_protocol,
                        options_.max_connections_per_ip},
       listener_(context_, log_, stats_, [this](tcp_socket s) { on_accept(std::move(s)); }),
@@ -129,15 +132,21 @@ std::optional<std::string> server::open() {
                       "metrics on " + format_endpoint(at));
   }
   const std::size_t descriptors = descriptor_limit();
-  log_.event(log_level::info, "capacity",
-             {{"descriptors", descriptors},
-              {"max_connections", limits_.connections.limit()},
-              {"max_connections_per_ip", options_.max_connections_per_ip}},
-             "capacity: " + std::to_string(descriptors) + " descriptors, at most " +
-                 std::to_string(limits_.connections.limit()) + " connections" +
-                 (options_.max_connections_per_ip != 0
-                      ? ", " + std::to_string(options_.max_connections_per_ip) + " per address"
-                      : std::string()));
+  const std::size_t handshakes = limits_.handshakes.limit();
+  log_.event(
+      log_level::info, "capacity",
+      {{"descriptors", descriptors},
+       {"max_connections", limits_.connections.limit()},
+       {"max_connections_per_ip", options_.max_connections_per_ip},
+       {"max_handshakes", handshakes}},
+      "capacity: " + std::to_string(descriptors) + " descriptors, at most " +
+          std::to_string(limits_.connections.limit()) + " connections" +
+          (options_.max_connections_per_ip != 0
+               ? ", " + std::to_string(options_.max_connections_per_ip) + " per address"
+               : std::string()) +
+          (!tls_context_     ? std::string()
+           : handshakes == 0 ? ", TLS handshakes without limit"
+                             : ", " + std::to_string(handshakes) + " TLS handshakes at once"));
   return std::nullopt;
 }
 

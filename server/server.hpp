@@ -78,8 +78,8 @@ class server {
   process_limits& limits_;
   std::array<char, 64 * 1024> read_buffer_;  // shared by all sessions, see session_context
   std::optional<boost::asio::ssl::context> tls_context_;  // loaded by open() with --tls-cert
+  log_throttle refusal_log_{std::chrono::seconds(1)};     // also the sessions', see session_context
   session_context session_context_;
-  log_throttle refusal_log_{std::chrono::seconds(1)};
   boost::asio::io_context context_{1};
   listener listener_;
   stop_signals signals_;

@@ -66,9 +66,11 @@ class slot_pool {
 
 // The process's limits, as server_options asks for them.
 struct process_limits {
-  explicit process_limits(std::size_t max_connections) : connections(max_connections) {}
+  process_limits(std::size_t max_connections, std::size_t max_handshakes)
+      : connections(max_connections), handshakes(max_handshakes) {}
 
   slot_pool connections;  // --max-connections, resolved (never 0)
+  slot_pool handshakes;   // --max-handshakes: TLS handshakes in progress (0: no limit)
 };
 
 }  // namespace echo

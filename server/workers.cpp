@@ -29,8 +29,9 @@ exit_code run_workers(const server_options& options, const logger& log) {
   // The limits are the process's: every worker takes its slots from the same pools, so the total
   // never exceeds them, however the kernel spreads the connections. Declared above the workers,
   // whose sessions give their slots back as they are destroyed.
-  process_limits limits(options.max_connections != 0 ? options.max_connections
-                                                     : server::default_max_connections());
+  process_limits limits(
+      options.max_connections != 0 ? options.max_connections : server::default_max_connections(),
+      options.max_handshakes);
   std::vector<std::unique_ptr<server>> workers;
   std::uint16_t port = options.port;
   // Worker 0 announces "listening on" for all, so it opens last; the first to open learns the
