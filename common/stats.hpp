@@ -45,10 +45,11 @@ class counter {
 };
 
 // Why a connection was turned away, and why one ended: the labels of the Prometheus counters.
-enum class refusal { max_connections, per_ip, fd_exhausted };
+// max_handshakes: a TLS client that began its handshake while --max-handshakes were in progress.
+enum class refusal { max_connections, per_ip, fd_exhausted, max_handshakes };
 enum class ending { eof, reset, idle_timeout, write_timeout, error, shutdown };
-constexpr std::array<std::string_view, 3> refusal_names = {"max_connections", "per_ip",
-                                                           "fd_exhausted"};
+constexpr std::array<std::string_view, 4> refusal_names = {"max_connections", "per_ip",
+                                                           "fd_exhausted", "max_handshakes"};
 constexpr std::array<std::string_view, 6> ending_names = {"eof",           "reset", "idle_timeout",
                                                           "write_timeout", "error", "shutdown"};
 // A session's close reason ("eof", "reset by peer", "idle timeout", ...) as an ending.
@@ -64,7 +65,7 @@ struct stats {
   counter connections_active;
   counter bytes_in;
   counter bytes_out;
-  counter refused;    // over --max-connections, --max-connections-per-ip, or no descriptor
+  counter refused;  // over --max-connections, --max-connections-per-ip, --max-handshakes, or no fd
   counter timed_out;  // closed by --idle-timeout or --write-timeout
   counter messages;   // line modes: messages answered
   counter tls_handshake_failures;

@@ -129,6 +129,9 @@ void listener::on_accept(const error_code& ec, tcp_socket socket) {
   } else {
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
+    // Urgent data (telnet's Synch, any MSG_OOB send) stays in the stream, in order: without this
+    // the kernel takes the urgent byte out of band, where no read of ours would ever see it.
+    socket.set_option(asio::socket_base::out_of_band_inline(true), ignored);
     on_accept_(std::move(socket));
   }
   do_accept();
@@ -148,8 +151,10 @@ listener::spare_outcome listener::refuse_with_spare_descriptor() {
   const int client = ::accept4(acceptor_.native_handle(), nullptr, nullptr, SOCK_CLOEXEC);
   if (client >= 0) {
     // Best effort: the socket buffer of a new connection always has room for one short line.
-    [[maybe_unused]] const auto sent =
-        ::send(client, refusal.data(), refusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (!is_refusal_silent_) {
+      [[maybe_unused]] const auto sent =
+          ::send(client, refusal.data(), refusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
     ::close(client);
     counters_.count_refusal(refusal::fd_exhausted);
   }

@@ -1,8 +1,9 @@
 #pragma once
 // The listening socket and its accept loop. Created and owned by the server; hands each accepted
-// socket (TCP_NODELAY already set) to the on_accept callback. The loop never stops by itself and
-// never spins. Out of descriptors, it still answers each waiting client at once with a refusal,
-// using a descriptor kept spare for that; without one it logs and retries after a short timer.
+// socket (TCP_NODELAY and SO_OOBINLINE already set) to the on_accept callback. The loop never
+// stops by itself and never spins. Out of descriptors, it still answers each waiting client at
+// once with a refusal, using a descriptor kept spare for that; without one it logs and retries
+// after a short timer.
 
 #include "common/log.hpp"
 #include "common/stats.hpp"
@@ -25,7 +26,9 @@ class listener {
 
   static constexpr std::chrono::milliseconds accept_retry_delay{100};
 
-  // The line a client refused for lack of descriptors or slots reads before we close.
+  // The line a client refused for lack of descriptors or slots reads before we close. Never on a
+  // TLS port, where a plaintext line reads as a broken handshake ("wrong version number"): there
+  // a refused client is closed without a byte.
   static constexpr std::string_view refusal = "error: too many connections, try again later\n";
 
   listener(boost::asio::io_context& context, const logger& log, stats& counters,
@@ -47,6 +50,9 @@ class listener {
   // The bound address, with the real port when port 0 was asked for.
   boost::asio::ip::tcp::endpoint local_endpoint() const;
 
+  // TLS ports: refuse a client by closing it without writing the refusal line.
+  void refuse_silently() { is_refusal_silent_ = true; }
+
   void start();
   void close();
 
@@ -63,6 +69,7 @@ class listener {
   stats& counters_;
   accept_handler on_accept_;
   int spare_fd_;
+  bool is_refusal_silent_ = false;
   log_throttle exhaustion_log_{std::chrono::seconds(1)};
 };
 

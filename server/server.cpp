@@ -32,11 +32,13 @@ std::uint64_t ticks_of(std::chrono::seconds timeout) {
 
 }  // namespace
 
-server::server(server_options options, const logger& log)
+server::server(server_options options, const logger& log, process_limits* shared)
     : options_(std::move(options)),
       log_(log),
-      max_connections_(options_.max_connections != 0 ? options_.max_connections
-                                                     : default_max_connections()),
+      own_limits_(
+          options_.max_connections != 0 ? options_.max_connections : default_max_connections(),
+          options_.max_handshakes),
+      limits_(shared != nullptr ? *shared : own_limits_),
       session_context_{options_.reply,
                        options_.message_wait,
                        ticks_of(options_.idle_timeout),
@@ -49,6 +51,8 @@ server::server(server_options options, const logger& log)
                        stats_,
                        registry_,
                        nullptr,
+                       limits_.handshakes,
+                       refusal_log_,
                        options_.proxy_protocol,
                        options_.max_connections_per_ip},
       listener_(context_, log_, stats_, [this](tcp_socket s) { on_accept(std::move(s)); }),
@@ -80,6 +84,7 @@ std::optional<std::string> server::open() {
       return e.what();
     }
     session_context_.tls = &*tls_context_;
+    listener_.refuse_silently();
   }
   if (metrics_) {
     if (auto failure = metrics_->open(options_.metrics_endpoint)) return failure;
@@ -127,15 +132,21 @@ std::optional<std::string> server::open() {
                       "metrics on " + format_endpoint(at));
   }
   const std::size_t descriptors = descriptor_limit();
-  log_.event(log_level::info, "capacity",
-             {{"descriptors", descriptors},
-              {"max_connections", max_connections_},
-              {"max_connections_per_ip", options_.max_connections_per_ip}},
-             "capacity: " + std::to_string(descriptors) + " descriptors, at most " +
-                 std::to_string(max_connections_) + " connections" +
-                 (options_.max_connections_per_ip != 0
-                      ? ", " + std::to_string(options_.max_connections_per_ip) + " per address"
-                      : std::string()));
+  const std::size_t handshakes = limits_.handshakes.limit();
+  log_.event(
+      log_level::info, "capacity",
+      {{"descriptors", descriptors},
+       {"max_connections", limits_.connections.limit()},
+       {"max_connections_per_ip", options_.max_connections_per_ip},
+       {"max_handshakes", handshakes}},
+      "capacity: " + std::to_string(descriptors) + " descriptors, at most " +
+          std::to_string(limits_.connections.limit()) + " connections" +
+          (options_.max_connections_per_ip != 0
+               ? ", " + std::to_string(options_.max_connections_per_ip) + " per address"
+               : std::string()) +
+          (!tls_context_     ? std::string()
+           : handshakes == 0 ? ", TLS handshakes without limit"
+                             : ", " + std::to_string(handshakes) + " TLS handshakes at once"));
   return std::nullopt;
 }
 
@@ -206,9 +217,11 @@ void server::on_accept(tcp_socket socket) {
   error_code ec;
   const asio::ip::tcp::endpoint peer = socket.remote_endpoint(ec);
   if (ec) return;  // gone already
-  if (registry_.size() >= max_connections_) {
+  // A slot of the whole process's, so that the limit holds across workers.
+  slot_pool::slot connection = limits_.connections.try_take();
+  if (!connection) {
     return refuse(socket, refusal::max_connections, format_endpoint(peer),
-                  connections_open(registry_.size()) + " (--max-connections)");
+                  connections_open(limits_.connections.limit()) + " (--max-connections)");
   }
   // Behind a proxy every connection comes from the proxy: the session checks the address its
   // PROXY header names instead.
@@ -217,17 +230,23 @@ void server::on_accept(tcp_socket socket) {
     return refuse(socket, refusal::per_ip, format_endpoint(peer),
                   connections_open(per_ip) + " from it (--max-connections-per-ip)");
   }
-  std::make_shared<session>(std::move(socket), peer, session_context_)->start();
+  std::make_shared<session>(std::move(socket), peer, std::move(connection), session_context_)
+      ->start();
 }
 
 // Accepting and closing at once, rather than not accepting, tells the client now instead of
-// leaving it in the backlog; the one line says why.
+// leaving it in the backlog; the one line says why, but not to a TLS client: it would read the
+// line as a broken handshake, and a refusal after a whole handshake would spend on a refused
+// client the very memory and CPU the limit protects. It sees the connection closed before any
+// ServerHello instead.
 void server::refuse(tcp_socket& socket, refusal reason, const std::string& peer,
                     std::string_view why) {
   stats_.count_refusal(reason);
   error_code ignored;
-  socket.non_blocking(true, ignored);
-  socket.send(asio::buffer(listener::refusal), 0, ignored);
+  if (!tls_context_) {
+    socket.non_blocking(true, ignored);
+    socket.send(asio::buffer(listener::refusal), 0, ignored);
+  }
   socket.close(ignored);
   if (refusal_log_.admit()) {
     log_.event(

@@ -13,6 +13,7 @@
 #include "server/server_options.hpp"
 #include "server/session.hpp"
 #include "server/session_registry.hpp"
+#include "server/slot_pool.hpp"
 #include "server/stats_reporter.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -38,7 +39,9 @@ class server {
   static constexpr std::size_t reserved_descriptors = 32;
   static constexpr std::size_t min_default_max_connections = 1000;
 
-  server(server_options options, const logger& log);
+  // `shared`: the process's limits when several workers share them (run_workers); without it the
+  // server has its own. It must outlive the server.
+  server(server_options options, const logger& log, process_limits* shared = nullptr);
 
   // The descriptor limit less reserved_descriptors, and at least min_default_max_connections.
   static std::size_t default_max_connections();
@@ -71,11 +74,12 @@ class server {
   stats stats_;
   session_registry registry_;
   std::uint64_t now_tick_ = 0;  // sweeps so far: the coarse clock of the timeouts
-  std::size_t max_connections_;
+  process_limits own_limits_;   // unused when the constructor was given shared ones
+  process_limits& limits_;
   std::array<char, 64 * 1024> read_buffer_;  // shared by all sessions, see session_context
   std::optional<boost::asio::ssl::context> tls_context_;  // loaded by open() with --tls-cert
+  log_throttle refusal_log_{std::chrono::seconds(1)};     // also the sessions', see session_context
   session_context session_context_;
-  log_throttle refusal_log_{std::chrono::seconds(1)};
   boost::asio::io_context context_{1};
   listener listener_;
   stop_signals signals_;

@@ -221,6 +221,7 @@ server_options options_from(const command_line& line, bool is_host_flag_given,
   options.idle_timeout = seconds_from(in, "idle-timeout", 0);
   options.write_timeout = seconds_from(in, "write-timeout", 0);
   options.handshake_timeout = seconds_from(in, "handshake-timeout", 1);
+  options.max_handshakes = count_of(in, "max-handshakes");
   options.workers = in.checked(
       "workers", [&] { return number_from("workers", in.text("workers"), 1, 256, "a number"); });
   read_tls(in, options);
@@ -282,6 +283,7 @@ std::string config_text(const server_options& options) {
   number("idle-timeout", options.idle_timeout.count());
   number("write-timeout", options.write_timeout.count());
   number("handshake-timeout", options.handshake_timeout.count());
+  number("max-handshakes", options.max_handshakes);
   number("workers", options.workers);
   line("tls-cert", options.tls_cert);
   line("tls-key", options.tls_key);
@@ -327,6 +329,9 @@ std::variant<server_options, early_exit> parse_server_options(int argc, const ch
        "close a connection that has not taken a pending reply for this long (0: never)")
       ("handshake-timeout", po::value<std::string>()->default_value("10")->value_name("SECONDS"),
        "bounds a TLS handshake and the wait for a PROXY header (at least 1)")
+      ("max-handshakes", po::value<std::string>()->default_value("1000")->value_name("N"),
+       "TLS handshakes in progress at most; past it a client that starts one is closed without "
+       "a byte (0: no limit)")
       ("workers", po::value<std::string>()->default_value("1")->value_name("N"),
        "reactors, one thread each, sharing the port with SO_REUSEPORT")
       ("tls-cert", po::value<std::string>()->default_value("")->value_name("FILE"),

@@ -34,6 +34,9 @@ struct server_options {
   std::chrono::seconds write_timeout{30};  // 0: never
   // Bounds a TLS handshake and the wait for a PROXY header, each. Never 0.
   std::chrono::seconds handshake_timeout{10};
+  // TLS handshakes in progress at most, for the whole process (0: no limit). Each holds about
+  // 85 KiB until it ends, and a client can start one with a single byte; see session.
+  std::size_t max_handshakes = 1000;
   // PEM files, as given (not checked here: the server loads them at start). TLS when tls_cert is
   // set, and then tls_key is too; tls_client_ca (only with tls_cert) asks for client certificates.
   std::string tls_cert;

@@ -33,9 +33,10 @@ std::string format_seconds(std::chrono::steady_clock::duration d) {
 
 }  // namespace
 
-session::session(tcp_socket socket, const asio::ip::tcp::endpoint& peer,
+session::session(tcp_socket socket, const asio::ip::tcp::endpoint& peer, slot_pool::slot connection,
                  const session_context& context)
-    : socket_(std::move(socket)),
+    : connection_slot_(std::move(connection)),
+      socket_(std::move(socket)),
       context_(context),
       policy_(context.reply,
               context.log.is_enabled(log_level::debug)
@@ -137,8 +138,8 @@ void session::on_proxy_header(const error_code& ec, std::size_t n) {
                          "refused " + peer() + ": " + std::to_string(limit) +
                              " connections open from it (--max-connections-per-ip)");
       error_code ignored;
-      socket_.send(asio::buffer(listener::refusal), 0, ignored);
-      return close("refused");
+      if (context_.tls == nullptr) socket_.send(asio::buffer(listener::refusal), 0, ignored);
+      return close("refused");  // a TLS client: without a byte, see server::refuse
     }
   }
   const std::size_t header_bytes = proxy_header_->consumed();
@@ -155,18 +156,66 @@ void session::on_connected(std::string_view early_data) {
                      "connection from " + peer() + " (" + std::to_string(open) + " open)");
   last_activity_tick_ = context_.now_tick;
   if (context_.tls != nullptr) {
-    tls_ = std::make_unique<asio::ssl::stream<tcp_socket&>>(socket_, *context_.tls);
     is_handshaking_ = true;
-    tls_->async_handshake(
-        asio::ssl::stream_base::server, asio::buffer(early_data.data(), early_data.size()),
-        [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_handshake(ec); });
-    return;
+    return early_data.empty() ? do_await_hello() : do_handshake(early_data);
   }
   if (!early_data.empty()) return on_read({}, early_data);
   do_read();
 }
 
+// The TLS state waits for the ClientHello: a silent connection costs a pending wait, not an
+// ssl::stream (issue 12: 3,000 silent clients took 250 MB).
+void session::do_await_hello() {
+  socket_.async_wait(tcp_socket::wait_read, [self = shared_from_this()](const error_code& ec) {
+    self->on_hello_ready(ec);
+  });
+}
+
+// Readable: the ClientHello, or anything else (plaintext), which the handshake reports. A client
+// that closes without a byte (a TCP health check, a port scan) gets no TLS state at all: it is an
+// ordinary end, not a failed handshake.
+void session::on_hello_ready(const error_code& ec) {
+  if (is_closed_) return;
+  char first = 0;
+  error_code peek_ec = ec;
+  if (!peek_ec) socket_.receive(asio::buffer(&first, 1), tcp_socket::message_peek, peek_ec);
+  if (peek_ec == asio::error::would_block) return do_await_hello();  // woken for nothing
+  if (peek_ec) {
+    is_handshaking_ = false;
+    return close(describe_ending(peek_ec));
+  }
+  do_handshake({});
+}
+
+// A handshake holds its TLS state until it ends, and a client can start one with a byte and
+// then stall for the handshake timeout: past --max-handshakes the client is closed at once,
+// without a byte, as refused clients are on a TLS port (see server::refuse).
+void session::do_handshake(std::string_view early_data) {
+  handshake_slot_ = context_.handshakes.try_take();
+  if (!handshake_slot_) {
+    context_.counters.count_refusal(refusal::max_handshakes);
+    log_throttle& throttle = context_.refusal_log;
+    if (throttle.admit()) {
+      const std::string limit = std::to_string(context_.handshakes.limit());
+      context_.log.event(log_level::warning, "refused",
+                         {{"peer", peer()},
+                          {"reason", "max_handshakes"},
+                          {"limit", context_.handshakes.limit()},
+                          {"held_back", throttle.held_back()}},
+                         "refused " + peer() + ": " + limit +
+                             " TLS handshakes in progress (--max-handshakes)" +
+                             held_back_note(throttle.held_back()));
+    }
+    return close("refused");
+  }
+  tls_ = std::make_unique<asio::ssl::stream<tcp_socket&>>(socket_, *context_.tls);
+  tls_->async_handshake(
+      asio::ssl::stream_base::server, asio::buffer(early_data.data(), early_data.size()),
+      [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_handshake(ec); });
+}
+
 void session::on_handshake(const error_code& ec) {
+  handshake_slot_.reset();
   is_handshaking_ = false;
   last_activity_tick_ = context_.now_tick;
   if (is_closed_) return;

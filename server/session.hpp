@@ -5,9 +5,12 @@
 //
 // With TLS (session_context::tls set) the same session runs over an ssl::stream on its socket:
 // a handshake first, writes always asynchronous (OpenSSL cannot take back half a record the
-// socket refused), and a close_notify at the end. With --proxy-protocol a PROXY header is read
-// before anything else (before the handshake too) and names the client for the logs and the
-// per-address limit. Both steps are bounded by the handshake timeout.
+// socket refused), and a close_notify at the end. The ssl::stream (about 85 KiB with Asio's and
+// OpenSSL's buffers) is made only once the client has sent something, and only while fewer than
+// --max-handshakes are in progress, so clients that connect and say nothing cost what plain ones
+// do. With --proxy-protocol a PROXY header is read before anything else (before the handshake
+// too) and names the client for the logs and the per-address limit. Both steps are bounded by
+// the handshake timeout.
 //
 // Created by the listener with std::make_shared and start(); owns itself through the handlers of
 // its pending operations and dies when the last one returns without starting another. Its
@@ -18,6 +21,7 @@
 #include "common/log.hpp"
 #include "common/reply_policy.hpp"
 #include "common/stats.hpp"
+#include "server/slot_pool.hpp"
 #include "server/socket.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -54,7 +58,11 @@ struct session_context {
   const logger& log;
   stats& counters;
   session_registry& registry;
-  boost::asio::ssl::context* tls;      // null: plain TCP
+  boost::asio::ssl::context* tls;  // null: plain TCP
+  // --max-handshakes, the process's: a TLS session holds a slot from its first byte to the end of
+  // its handshake. A refusal is logged through the reactor's refusal throttle.
+  slot_pool& handshakes;
+  log_throttle& refusal_log;
   bool is_proxy_protocol;              // a PROXY v1/v2 header comes first
   std::size_t max_connections_per_ip;  // 0: none; checked here only behind a PROXY header
 };
@@ -65,7 +73,8 @@ class session : public std::enable_shared_from_this<session> {
   // destroyed by a reset; see finish().
   static constexpr std::chrono::seconds linger_timeout{2};
 
-  session(tcp_socket socket, const boost::asio::ip::tcp::endpoint& peer,
+  // `connection`: the slot of --max-connections the session holds until it is destroyed.
+  session(tcp_socket socket, const boost::asio::ip::tcp::endpoint& peer, slot_pool::slot connection,
           const session_context& context);
   ~session();
   session(const session&) = delete;
@@ -83,6 +92,9 @@ class session : public std::enable_shared_from_this<session> {
   void do_read_proxy_header();
   void on_proxy_header(const boost::system::error_code& ec, std::size_t n);
   void on_connected(std::string_view early_data);
+  void do_await_hello();
+  void on_hello_ready(const boost::system::error_code& ec);
+  void do_handshake(std::string_view early_data);
   void on_handshake(const boost::system::error_code& ec);
   void do_next();
   void do_read();
@@ -102,9 +114,12 @@ class session : public std::enable_shared_from_this<session> {
   steady_timer& timer();
   std::string peer() const;
 
+  slot_pool::slot connection_slot_;
   tcp_socket socket_;
-  // Only with TLS, over socket_ (which stays the session's, for closing and waiting).
+  // Only with TLS, over socket_ (which stays the session's, for closing and waiting), and only
+  // once the client has sent its first bytes.
   std::unique_ptr<boost::asio::ssl::stream<tcp_socket&>> tls_;
+  slot_pool::slot handshake_slot_;  // from the TLS state's making to the handshake's end
   // Only until the PROXY header is complete.
   std::unique_ptr<proxy_header_parser> proxy_header_;
   // Made on first use (a pause in a line mode, a lingering close): most sessions never need one,

@@ -26,9 +26,12 @@ exit_code run_workers(const server_options& options, const logger& log) {
     return only.run();
   }
 
-  // The limit is the process's, so each worker gets its share.
-  const std::size_t total =
-      options.max_connections != 0 ? options.max_connections : server::default_max_connections();
+  // The limits are the process's: every worker takes its slots from the same pools, so the total
+  // never exceeds them, however the kernel spreads the connections. Declared above the workers,
+  // whose sessions give their slots back as they are destroyed.
+  process_limits limits(
+      options.max_connections != 0 ? options.max_connections : server::default_max_connections(),
+      options.max_handshakes);
   std::vector<std::unique_ptr<server>> workers;
   std::uint16_t port = options.port;
   // Worker 0 announces "listening on" for all, so it opens last; the first to open learns the
@@ -47,8 +50,7 @@ exit_code run_workers(const server_options& options, const logger& log) {
         return exit_code::failure;
       }
     }
-    own.max_connections = std::max<std::size_t>(1, total / options.workers);
-    workers.push_back(std::make_unique<server>(own, log));
+    workers.push_back(std::make_unique<server>(own, log, &limits));
     if (auto failure = workers.back()->open()) {
       log.error(*failure);
       return exit_code::failure;

@@ -208,3 +208,32 @@ TEST_CASE("hostile: zero-length writes between real data change nothing",
     CHECK(rest.is_eof);
   }
 }
+
+// Telnet's Synch sends its byte as TCP urgent data. Without SO_OOBINLINE the kernel takes the
+// urgent byte out of the stream, and an echo server that never reads it "out of band" drops it.
+TEST_CASE("hostile: urgent (MSG_OOB) data is echoed in order with everything else",
+          "[integration][hostile]") {
+  const auto send_with_urgent_byte = [](tcp_client& c) {
+    c.send_all("abc");
+    REQUIRE(::send(c.fd(), "X", 1, MSG_OOB | MSG_NOSIGNAL) == 1);
+    c.send_all("def\n");
+    c.shutdown_send();
+  };
+  SECTION("echo") {
+    running_server server;
+    tcp_client c = tcp_client::connect(server.host(), server.port());
+    send_with_urgent_byte(c);
+    const read_result r = c.read_until_eof();
+    CHECK(r.data == "abcXdef\n");
+    CHECK(r.is_eof);
+    CHECK(server.wait_for_log(": 8 bytes in, 8 bytes out (eof)"));
+  }
+  SECTION("prefix") {
+    running_server server({"--reply", "prefix"});
+    tcp_client c = tcp_client::connect(server.host(), server.port());
+    send_with_urgent_byte(c);
+    const read_result r = c.read_until_eof();
+    CHECK(r.data == "Echo: abcXdef\n");
+    CHECK(r.is_eof);
+  }
+}

@@ -126,3 +126,21 @@ TEST_CASE("proxy: the header comes before the TLS handshake", "[integration][pro
   client.close();
   CHECK(server.wait_for_log("closed 198.51.100.3:7777"));
 }
+
+// On a TLS port the per-address refusal is a close without a byte, as --max-connections's is:
+// a plaintext line would reach the client as a broken handshake.
+TEST_CASE("proxy: behind TLS the per-address refusal writes no plaintext",
+          "[integration][proxy][tls]") {
+  const tls_files& files = tls_files::get();
+  running_server server({"--proxy-protocol", "--max-connections-per-ip", "1", "--tls-cert",
+                         files.path("server.pem"), "--tls-key", files.path("server.key")});
+  tcp_client first = tcp_client::connect("127.0.0.1", server.port());
+  first.send_all("PROXY TCP4 192.0.2.1 127.0.0.1 1000 8888\r\n");
+  CHECK(server.wait_for_log("connection from 192.0.2.1:1000"));
+  tcp_client again = tcp_client::connect("127.0.0.1", server.port());
+  again.send_all("PROXY TCP4 192.0.2.1 127.0.0.1 1001 8888\r\n");
+  const read_result r = again.read_until_eof();
+  CHECK(r.data.empty());
+  CHECK(r.is_eof);
+  CHECK(server.wait_for_log("refused 192.0.2.1:1001"));
+}

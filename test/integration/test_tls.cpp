@@ -3,6 +3,7 @@
 // At the end of its input socat sends a close_notify, which the server takes as EOF: it answers
 // everything and closes with its own.
 
+#include "support/conversation.hpp"
 #include "support/echo_client.hpp"
 #include "support/process.hpp"
 #include "support/running_server.hpp"
@@ -10,13 +11,20 @@
 #include "support/test_data.hpp"
 #include "support/tls_files.hpp"
 
+#include <sys/resource.h>
+#include <sys/socket.h>
+
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
 using namespace echo::test;
+using std::chrono::seconds;
 
 namespace {
 
@@ -242,4 +250,144 @@ TEST_CASE("tls: echo-client without a certificate is refused when one is require
   CHECK(count_occurrences(r.err, "\n") == 1);
   CHECK(r.err.find("certificate required") != std::string::npos);
   CHECK(server.wait_for_log("failed: peer did not return a certificate"));
+}
+
+// A plaintext refusal line would reach a TLS client as a broken handshake ("wrong version
+// number"); a TLS port closes a refused client without a byte instead.
+TEST_CASE("tls: a client past --max-connections is closed without a byte",
+          "[integration][tls][limits]") {
+  running_server server(tls_args({"--max-connections", "1"}));
+  tcp_client first = tcp_client::connect("127.0.0.1", server.port());
+  const std::string first_peer = first.local_endpoint();
+  REQUIRE(server.wait_for_log("(1 open)"));
+
+  tcp_client raw = tcp_client::connect("127.0.0.1", server.port());
+  const read_result r = raw.read_until_eof();
+  CHECK(r.data.empty());
+  CHECK(r.is_eof);
+  CHECK_FALSE(r.is_timed_out);
+  CHECK(server.wait_for_log(": 1 connection open (--max-connections)"));
+
+  const run_result refused = s_client(server, "hello\n", "");
+  CHECK(refused.exit_code != 0);
+  CHECK(refused.out.empty());
+  CHECK(refused.err.find("wrong version number") == std::string::npos);
+
+  // The slot frees, and the next client is served.
+  first.close();
+  CHECK(server.wait_for_log("closed " + first_peer));
+  CHECK(s_client(server, "served\n", "served\n").out == "served\n");
+}
+
+// Issue 12: every accepted connection used to build its ssl::stream (about 85 KiB) at once, so
+// 3,000 clients that never sent a ClientHello took the server from 10 MB to 265 MB. The TLS
+// state now waits for the client's first bytes.
+TEST_CASE("tls: connections that send nothing hold no TLS state", "[integration][tls]") {
+  // Our own descriptors bound how many clients we can open: raise the soft limit to the hard one.
+  rlimit limit{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &limit) == 0);
+  limit.rlim_cur = limit.rlim_max;
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &limit) == 0);
+  constexpr std::size_t count = 1000;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < count + 64) {
+    WARN("skipped: only " << limit.rlim_cur << " descriptors allowed (ulimit -Hn)");
+    return;
+  }
+  constexpr std::uint64_t kib = 1024;
+  running_server server(tls_args({"--handshake-timeout", "60"}));
+  // One TLS client first, so that what every connection shares (OpenSSL's tables, the
+  // certificate) is counted before the baseline.
+  CHECK(s_client(server, "warm up\n", "warm up\n").out == "warm up\n");
+  CHECK(server.wait_for_log("closed "));
+  const pid_t pid = server.proc().pid();
+  const std::uint64_t rss_before = resident_bytes(pid);
+  REQUIRE(rss_before > 0);
+
+  std::vector<tcp_client> silent;
+  silent.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    silent.push_back(tcp_client::connect("127.0.0.1", server.port()));
+  }
+  REQUIRE(server.wait_for_log("(" + std::to_string(count) + " open)", deadline::in(seconds(30))));
+  const std::uint64_t rss_open = resident_bytes(pid);
+  const std::uint64_t growth = rss_open > rss_before ? rss_open - rss_before : 0;
+  WARN(count << " silent TLS connections: server RSS " << rss_before / kib << " KiB before, +"
+             << growth / kib << " KiB with them open (" << growth / count << " bytes each)");
+  // A silent connection costs what a plain one does (about 1 KiB); with an ssl::stream each it
+  // was about 85 MiB here. 16 KiB each leaves room for the sanitizers' redzones.
+  CHECK(growth < count * 16 * kib);
+
+  // They do not stand in the way of a real client, and leave without a failed handshake: a client
+  // that closes before its first byte (a TCP health check) is an ordinary end.
+  CHECK(s_client(server, "still served\n", "served\n").out == "still served\n");
+  silent.clear();
+  CHECK(server.wait_for_log_count("(eof)", count + 2, deadline::in(seconds(30))));
+  CHECK(server.log().find("TLS handshake with") == std::string::npos);
+}
+
+// --max-handshakes: a handshake in progress holds its TLS state, and a client can start one with
+// a single byte and stall for the handshake timeout. Past the limit a client that starts one is
+// closed at once without a byte; established connections go on, and a slot that frees is reused.
+TEST_CASE("tls: past --max-handshakes a new handshake is refused, others are still served",
+          "[integration][tls][limits]") {
+  running_server server(tls_args({"--max-handshakes", "2", "--handshake-timeout", "60"}));
+  CHECK(server.wait_for_log(", 2 TLS handshakes at once\n"));
+  // An established connection, kept open: s_client echoes what we write to its stdin.
+  const tls_files& files = tls_files::get();
+  process established(
+      {"openssl", "s_client", "-quiet", "-no_ign_eof", "-verify_return_error", "-connect",
+       "127.0.0.1:" + std::to_string(server.port()), "-CAfile", files.path("ca.pem")},
+      {true, true, true});
+  REQUIRE(established.write_stdin("before\n", deadline::after_default()));
+  REQUIRE(established.read_stdout_until("before\n", deadline::after_default()));
+
+  // Three clients begin a ClientHello and stall: two take the slots, the third is refused.
+  std::vector<std::unique_ptr<conversation>> stalled;
+  std::vector<conversation*> talks;
+  for (int i = 0; i < 3; ++i) {
+    stalled.push_back(
+        std::make_unique<conversation>(tcp_client::connect("127.0.0.1", server.port())));
+    stalled.back()->send("\x16\x03\x01");
+    talks.push_back(stalled.back().get());
+  }
+  const auto finished = [&] {
+    return std::count_if(stalled.begin(), stalled.end(),
+                         [](const auto& c) { return c->is_finished(); });
+  };
+  CHECK(drive(talks, deadline::after_default(), [&] { return finished() >= 1; }));
+  CHECK(server.wait_for_log(": 2 TLS handshakes in progress (--max-handshakes)\n"));
+  for (const auto& c : stalled) CHECK(c->received().empty());  // never a byte
+
+  // The established connection is served; a real client that starts a handshake is refused.
+  REQUIRE(established.write_stdin("during\n", deadline::after_default()));
+  CHECK(established.read_stdout_until("during\n", deadline::after_default()));
+  const run_result refused = s_client(server, "refused\n", "");
+  CHECK(refused.exit_code != 0);
+  CHECK(refused.out.empty());
+  // So the other two stalled clients still hold their slots: open, nothing to read.
+  CHECK(finished() == 1);
+  for (const auto& c : stalled) {
+    if (c->is_finished()) continue;
+    char byte = 0;
+    CHECK(::recv(c->client().fd(), &byte, 1, MSG_DONTWAIT) == -1);
+    CHECK((errno == EAGAIN || errno == EWOULDBLOCK));
+  }
+
+  // A stalled client leaves: its slot frees, and the next handshake succeeds.
+  for (auto& c : stalled) {
+    if (!c->is_finished()) {
+      const std::string peer = c->client().local_endpoint();
+      c->client().close();
+      CHECK(server.wait_for_log("closed " + peer));
+      break;
+    }
+  }
+  CHECK(s_client(server, "after\n", "after\n").out == "after\n");
+
+  established.close_stdin();
+  CHECK(established.read_stdout_until_eof(deadline::after_default()));
+  stalled.clear();
+  talks.clear();
+  REQUIRE(server.stop() == 0);
+  CHECK_THAT(server.log(), Catch::Contains(", 2 refused\n"));
 }

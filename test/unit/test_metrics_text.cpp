@@ -36,6 +36,7 @@ echo::stats known_stats() {
   s.count_refusal(echo::refusal::fd_exhausted);
   s.count_refusal(echo::refusal::fd_exhausted);
   s.count_refusal(echo::refusal::fd_exhausted);
+  for (int i = 0; i < 4; ++i) s.count_refusal(echo::refusal::max_handshakes);
   // Durations: in the first bucket, exactly on a bound (le is "less or equal"), in the middle,
   // and past the last bound (+Inf only). Sum: 0.0005 + 1 + 1 + 0.05 + 100000 s.
   s.count_ending(echo::ending::eof, microseconds(500));
@@ -71,6 +72,7 @@ TEST_CASE("metrics_text: the whole page for a known snapshot", "[metrics_text]")
       "echo_connections_refused_total{reason=\"max_connections\"} 1\n"
       "echo_connections_refused_total{reason=\"per_ip\"} 2\n"
       "echo_connections_refused_total{reason=\"fd_exhausted\"} 3\n"
+      "echo_connections_refused_total{reason=\"max_handshakes\"} 4\n"
       "# HELP echo_connections_closed_total Connections ended, by reason.\n"
       "# TYPE echo_connections_closed_total counter\n"
       "echo_connections_closed_total{reason=\"eof\"} 2\n"
@@ -148,7 +150,7 @@ TEST_CASE("metrics_text: every family has HELP and TYPE before its samples", "[m
 
 TEST_CASE("metrics_text: a fresh server shows every label at zero", "[metrics_text]") {
   const std::string text = echo::prometheus_text(echo::stats{}, 1);
-  for (const char* reason : {"max_connections", "per_ip", "fd_exhausted"}) {
+  for (const char* reason : {"max_connections", "per_ip", "fd_exhausted", "max_handshakes"}) {
     CAPTURE(reason);
     CHECK(text.find("echo_connections_refused_total{reason=\"" + std::string(reason) + "\"} 0\n") !=
           std::string::npos);
@@ -248,10 +250,11 @@ TEST_CASE("stats: += sums refusals, endings, messages, TLS failures and the hist
   total += other;
   CHECK(total.messages == 50);
   CHECK(total.tls_handshake_failures == 7);
-  CHECK(total.refused == 7);
+  CHECK(total.refused == 11);
   CHECK(total.refused_by[static_cast<std::size_t>(echo::refusal::max_connections)] == 1);
   CHECK(total.refused_by[static_cast<std::size_t>(echo::refusal::per_ip)] == 3);
   CHECK(total.refused_by[static_cast<std::size_t>(echo::refusal::fd_exhausted)] == 3);
+  CHECK(total.refused_by[static_cast<std::size_t>(echo::refusal::max_handshakes)] == 4);
   const std::vector<std::uint64_t> closed = {2, 2, 1, 1, 2, 2};
   for (std::size_t i = 0; i < closed.size(); ++i) {
     CAPTURE(i);

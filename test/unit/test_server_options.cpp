@@ -408,6 +408,7 @@ TEST_CASE("server_options: TLS, PROXY protocol, handshake and stats settings", "
   CHECK(defaults.tls_key.empty());
   CHECK(defaults.tls_client_ca.empty());
   CHECK(defaults.handshake_timeout == seconds(10));
+  CHECK(defaults.max_handshakes == 1000);
   CHECK_FALSE(defaults.proxy_protocol);
   CHECK(defaults.stats_interval == seconds(0));
 
@@ -425,6 +426,9 @@ TEST_CASE("server_options: TLS, PROXY protocol, handshake and stats settings", "
         "/nonexistent");
   CHECK(options_from({"--handshake-timeout", "1"}).handshake_timeout == seconds(1));
   CHECK(options_from({"--handshake-timeout", "86400"}).handshake_timeout == seconds(86400));
+  CHECK(options_from({"--max-handshakes", "5"}).max_handshakes == 5);
+  CHECK(options_from({"--max-handshakes", "0"}).max_handshakes == 0);  // no limit
+  CHECK(options_from({"--max-handshakes", "10000000"}).max_handshakes == 10000000);
   CHECK(options_from({"--stats-interval", "86400"}).stats_interval == seconds(86400));
 }
 
@@ -446,6 +450,12 @@ TEST_CASE("server_options: TLS, handshake and stats usage errors have exact one-
        usage_line("invalid --handshake-timeout '86401': expected seconds from 1 to 86400")},
       {{"--handshake-timeout", "x"},
        usage_line("invalid --handshake-timeout 'x': expected seconds from 1 to 86400")},
+      {{"--max-handshakes", "x"},
+       usage_line("invalid --max-handshakes 'x': expected a number from 0 to 10000000")},
+      {{"--max-handshakes", "10000001"},
+       usage_line("invalid --max-handshakes '10000001': expected a number from 0 to 10000000")},
+      {{"--max-handshakes", "-1"},
+       usage_line("invalid --max-handshakes '-1': expected a number from 0 to 10000000")},
       {{"--stats-interval", "-1"},
        usage_line("invalid --stats-interval '-1': expected seconds from 0 to 86400")},
       {{"--stats-interval", "1.5"},
@@ -467,6 +477,7 @@ TEST_CASE("server_options: --help lists the new options", "[server_options]") {
   REQUIRE_THAT(e.text, Catch::Contains("--tls-cert FILE") && Catch::Contains("--tls-key FILE") &&
                            Catch::Contains("--tls-client-ca FILE") &&
                            Catch::Contains("--handshake-timeout SECONDS (=10)") &&
+                           Catch::Contains("--max-handshakes N (=1000)") &&
                            Catch::Contains("--proxy-protocol") &&
                            Catch::Contains("--stats-interval SECONDS (=0)") &&
                            Catch::Contains("--config FILE") && Catch::Contains("--print-config") &&
@@ -515,6 +526,7 @@ TEST_CASE("server_options: --print-config prints every settable option with its 
         "idle-timeout = 300\n"
         "write-timeout = 30\n"
         "handshake-timeout = 10\n"
+        "max-handshakes = 1000\n"
         "workers = 1\n"
         "tls-cert = \"\"\n"
         "tls-key = \"\"\n"
@@ -547,7 +559,7 @@ TEST_CASE("server_options: --print-config has a line for every option --help sho
     CHECK(printed(text, name) != "(absent)");
     ++checked;
   }
-  CHECK(checked == 23);
+  CHECK(checked == 24);
 }
 
 TEST_CASE("server_options: --print-config shows the effective values", "[server_options]") {
@@ -708,4 +720,25 @@ TEST_CASE("server_options: --log-format from the command line, the environment a
   const scoped_variable format("ECHO_SERVER_LOG_FORMAT", "text");
   CHECK(options_from({"--config", file.path().c_str()}).log_format == echo::log_format::text);
   CHECK(options_from({"--log-format", "json"}).log_format == echo::log_format::json);
+}
+
+TEST_CASE("server_options: --max-handshakes from the command line, the environment and a file",
+          "[server_options]") {
+  const scratch_file file("max-handshakes = 7\n");
+  CHECK(options_from({"--config", file.path().c_str()}).max_handshakes == 7);
+  CHECK(printed(print_config({"--config", file.path().c_str()}), "max-handshakes") == "7");
+  const scratch_file bad("max-handshakes = many\n");
+  CHECK(exit_from({"--config", bad.path().c_str()}).text ==
+        usage_line("config file '" + bad.path() +
+                   "': invalid --max-handshakes 'many': expected a number from 0 to 10000000"));
+  {
+    const scoped_variable env("ECHO_SERVER_MAX_HANDSHAKES", "8");
+    CHECK(options_from({"--config", file.path().c_str()}).max_handshakes == 8);
+    CHECK(options_from({"--config", file.path().c_str(), "--max-handshakes", "9"}).max_handshakes ==
+          9);
+  }
+  const scoped_variable env("ECHO_SERVER_MAX_HANDSHAKES", "-1");
+  CHECK(exit_from({}).text ==
+        usage_line("environment variable ECHO_SERVER_MAX_HANDSHAKES: invalid --max-handshakes "
+                   "'-1': expected a number from 0 to 10000000"));
 }
