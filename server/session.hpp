@@ -88,9 +88,10 @@ class session : public std::enable_shared_from_this<session> {
   void do_read();
   std::size_t read_more(std::size_t n);
   void on_first_bytes(const boost::system::error_code& ec, std::size_t n);
-  void on_read_ready(const boost::system::error_code& ec);
+  void on_read_ready();
   void on_read(const boost::system::error_code& ec, std::string_view data);
   void do_await_rest();
+  void do_wait_readable();
   void on_readable(const boost::system::error_code& ec);
   void on_pause(const boost::system::error_code& ec);
   void do_write(std::string_view bytes);
