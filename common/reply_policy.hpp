@@ -25,11 +25,13 @@ std::optional<reply_mode> parse_reply_mode(std::string_view text);
 std::string_view to_string(reply_mode mode);
 
 constexpr std::size_t default_max_line = 64 * 1024;
+// The longest --prefix and --ack: each message's reply holds one, and a line can be one byte.
+constexpr std::size_t max_reply_text = 1024;
 
 struct reply_config {
   reply_mode mode = reply_mode::echo;
-  std::string prefix = "Echo: ";
-  std::string ack = "ACK!";
+  std::string prefix = "Echo: ";            // at most max_reply_text bytes
+  std::string ack = "ACK!";                 // at most max_reply_text bytes
   bool once = false;                        // close after the first reply
   std::size_t max_line = default_max_line;  // longest line in line-based modes
 };
