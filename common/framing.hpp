@@ -1,7 +1,8 @@
 #pragma once
 // Splits a byte stream into lines, whatever the chunks it arrives in. A line ends at '\n'; a '\r'
 // just before it belongs to the ending, so telnet's "\r\n" works. Created and owned by one
-// reply_policy (one per connection); no I/O. Holds at most max_line bytes of an unfinished line.
+// reply_policy (one per connection); no I/O. Holds at most max_line bytes of an unfinished line,
+// plus a final '\r' that may turn out to be the start of its ending.
 
 #include <cstddef>
 #include <string>
@@ -18,7 +19,7 @@ class line_splitter {
  public:
   enum class status { ok, stopped, too_long };
 
-  // max_line: the longest content (bytes before '\n', a '\r' included) a line may have.
+  // max_line: the longest content a line may have (its bytes without the "\n" or "\r\n").
   explicit line_splitter(std::size_t max_line) : max_line_(max_line) {}
 
   // Calls on_line(line) for each complete line in `in`, in order; on_line returns false to stop
@@ -32,14 +33,20 @@ class line_splitter {
   bool has_partial() const { return !partial_.empty(); }
   std::size_t partial_size() const { return partial_.size(); }
 
-  // Hands the held bytes over as one unterminated message (ending ""), and forgets them.
+  // Hands the held bytes over as one unterminated message (ending ""), and forgets them. Returns
+  // too_long, delivering nothing, when they exceed max_line: that is max_line bytes and a final
+  // '\r', which no "\n" made an ending.
   template <class OnLine>
-  void take_partial(OnLine&& on_line);
+  status take_partial(OnLine&& on_line);
 
   std::size_t max_line() const { return max_line_; }
 
  private:
   static line make_line(std::string_view with_lf);
+  // May the unfinished line grow to `size` bytes? One more than max_line if the last is '\r'.
+  bool fits_partial(std::size_t size, char last) const {
+    return size <= max_line_ || (size - max_line_ == 1 && last == '\r');
+  }
 
   std::size_t max_line_;
   std::string partial_;
@@ -50,13 +57,15 @@ line_splitter::status line_splitter::feed(std::string_view in, OnLine&& on_line)
   while (!in.empty()) {
     const std::size_t lf = in.find('\n');
     if (lf == std::string_view::npos) {
-      if (partial_.size() + in.size() > max_line_) return status::too_long;
+      if (!fits_partial(partial_.size() + in.size(), in.back())) return status::too_long;
       partial_.append(in);
       return status::ok;
     }
     std::string_view head = in.substr(0, lf + 1);
     in.remove_prefix(lf + 1);
-    if (partial_.size() + head.size() - 1 > max_line_) return status::too_long;
+    const bool has_cr =
+        lf != 0 ? head[lf - 1] == '\r' : !partial_.empty() && partial_.back() == '\r';
+    if (partial_.size() + head.size() - (has_cr ? 2 : 1) > max_line_) return status::too_long;
     bool keep_going;
     if (partial_.empty()) {
       keep_going = on_line(make_line(head));
@@ -71,10 +80,12 @@ line_splitter::status line_splitter::feed(std::string_view in, OnLine&& on_line)
 }
 
 template <class OnLine>
-void line_splitter::take_partial(OnLine&& on_line) {
-  if (partial_.empty()) return;
+line_splitter::status line_splitter::take_partial(OnLine&& on_line) {
+  if (partial_.empty()) return status::ok;
+  if (partial_.size() > max_line_) return status::too_long;
   on_line(line{partial_, {}});
   partial_.clear();
+  return status::ok;
 }
 
 }  // namespace echo

@@ -50,7 +50,12 @@ std::string_view reply_policy::feed(std::string_view in) {
 
 std::string_view reply_policy::flush_partial() {
   out_.clear();
-  if (!is_done()) splitter_.take_partial([this](const line& l) { return reply_to(l); });
+  if (is_done()) return out_;
+  const auto status = splitter_.take_partial([this](const line& l) { return reply_to(l); });
+  if (status == line_splitter::status::too_long) {
+    out_ += too_long_reply(config_.max_line);
+    done_ = done_reason::line_too_long;
+  }
   return out_;
 }
 

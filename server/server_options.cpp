@@ -324,7 +324,8 @@ std::variant<server_options, early_exit> parse_server_options(int argc, const ch
        "what --reply ack answers to each line (at most 1024 bytes)")
       ("once", po::bool_switch(), "close each connection after its first reply")
       ("max-line", po::value<std::string>()->default_value("65536")->value_name("BYTES"),
-       "longest line in line modes; past it the client gets an error line and is disconnected")
+       "longest line in line modes, not counting its line ending; past it the client gets an error "
+       "line and is disconnected")
       ("message-wait", po::value<std::string>()->default_value("50")->value_name("MS"),
        "in line modes, answer data without a newline once the client has been quiet this long")
       ("max-connections", po::value<std::string>()->default_value("0")->value_name("N"),

@@ -259,6 +259,29 @@ TEST_CASE("reply_policy: an over-long line gets the error line and closes", "[re
   }
 }
 
+TEST_CASE("reply_policy: max_line counts a line's content, not its CRLF", "[reply_policy]") {
+  constexpr std::size_t max_line = 10;
+  const reply_config config = make_config(reply_mode::prefix, false, max_line);
+  SECTION("a CRLF line of exactly max_line is answered") {
+    reply_policy policy(config);
+    REQUIRE(policy.feed("0123456789\r\n") == "Echo: 0123456789\r\n");
+    REQUIRE_FALSE(policy.is_done());
+  }
+  SECTION("max_line bytes and a CR wait for the LF that makes the CR an ending") {
+    reply_policy policy(config);
+    REQUIRE(policy.feed("0123456789\r").empty());
+    REQUIRE(policy.feed("\n") == "Echo: 0123456789\r\n");
+    REQUIRE_FALSE(policy.is_done());
+  }
+  SECTION("max_line bytes and a CR with no LF: the CR is content, one byte too many") {
+    reply_policy policy(config);
+    REQUIRE(policy.feed("0123456789\r").empty());
+    REQUIRE(policy.flush_partial() == reply_policy::too_long_reply(max_line));
+    REQUIRE(policy.reason() == done_reason::line_too_long);
+    REQUIRE(policy.flush_partial().empty());
+  }
+}
+
 TEST_CASE("reply_policy: the observer sees each message", "[reply_policy]") {
   std::vector<std::string> seen;
   const auto observe = [&](std::string_view message) { seen.emplace_back(message); };
