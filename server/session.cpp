@@ -312,7 +312,12 @@ void session::on_read(const error_code& ec, std::string_view data) {
 // Reads on, unless the policy holds an unterminated message: then the client may be done with
 // it (the seeds' clients send one message without a newline and wait for the answer), or the
 // rest of the line may be on its way.
-void session::do_next() { policy_.has_partial() ? do_await_rest() : do_read(); }
+void session::do_next() {
+  // Waiting for the client from here on: keep no more than a short reply's memory meanwhile.
+  policy_.release_memory();
+  if (unsent_.capacity() > kept_unsent_capacity) std::vector<char>().swap(unsent_);
+  policy_.has_partial() ? do_await_rest() : do_read();
+}
 
 // Waits for either more bytes or a pause of message_wait. Only one of the two may win: whichever
 // takes it (bytes actually read, or the pause) clears is_awaiting_rest_, and the other then does
@@ -418,8 +423,12 @@ void session::on_write(const error_code& ec, std::size_t n) {
                              std::to_string(context_.reply.max_line) + " bytes; closing");
       return finish("line too long");
     case done_reason::none:
-      return do_next();
+      break;
   }
+  // The rest of the same read, a piece at a time, before reading on.
+  if (!policy_.has_unanswered()) return do_next();
+  const std::string_view reply = policy_.answer_more();
+  reply.empty() ? do_next() : do_write(reply);
 }
 
 // Ends a connection whose last reply is written. We shut down our sending side first so the

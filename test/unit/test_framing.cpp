@@ -278,3 +278,46 @@ TEST_CASE("line_splitter: an over-long partial is refused before it is stored", 
   // Memory stays bounded by max_line: the byte that broke the limit was not appended.
   REQUIRE(splitter.partial_size() <= 4);
 }
+
+TEST_CASE("line_splitter: consumed() says how much of a stopped feed was used", "[framing]") {
+  struct consumed_case {
+    std::string held;  // fed first (no newline), so the stopping line may start before `in`
+    std::string in;
+    std::size_t stop_after;
+    status expected_status;
+    std::size_t expected_consumed;
+  };
+  const std::vector<consumed_case> cases = {
+      {"", "a\nbb\r\nc", 1, status::stopped, 2},
+      {"", "a\nbb\r\nc", 2, status::stopped, 6},
+      {"", "a\nbb\r\nc", 3, status::ok, 7},
+      {"", "a\nbb\r\n", 2, status::stopped, 6},  // stopped on the last line: all of it used
+      {"x", "y\nz\n", 1, status::stopped, 2},
+      {"x\r", "\nz\n", 1, status::stopped, 1},
+      {"", "", 1, status::ok, 0},
+  };
+  for (const auto& c : cases) {
+    DYNAMIC_SECTION("held \"" << printable(c.held) << "\" in \"" << printable(c.in)
+                              << "\" stop after " << c.stop_after) {
+      line_splitter splitter(16);
+      std::size_t lines = 0;
+      const auto on_line = [&](const line&) { return ++lines < c.stop_after; };
+      REQUIRE(splitter.feed(c.held, on_line) == status::ok);
+      REQUIRE(splitter.feed(c.in, on_line) == c.expected_status);
+      REQUIRE(splitter.consumed() == c.expected_consumed);
+    }
+  }
+}
+
+TEST_CASE("line_splitter: a long line's buffer is freed once the line is done", "[framing]") {
+  line_splitter splitter(64 * 1024);
+  const auto ignore = [](const line&) { return true; };
+  REQUIRE(splitter.feed(std::string(60000, 'x'), ignore) == status::ok);
+  REQUIRE(splitter.memory_held() >= 60000);
+  SECTION("ended by a newline") { REQUIRE(splitter.feed("\n", ignore) == status::ok); }
+  SECTION("taken as an unterminated message") {
+    REQUIRE(splitter.take_partial(ignore) == status::ok);
+  }
+  REQUIRE_FALSE(splitter.has_partial());
+  REQUIRE(splitter.memory_held() <= 256);
+}
