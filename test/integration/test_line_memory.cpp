@@ -82,6 +82,12 @@ TEST_CASE("line memory: after a burst of newlines an idle connection costs what 
   INFO("server RSS " << rss_idle / kib << " KiB with " << client_count << " idle connections, "
                      << rss_after / kib << " KiB after each answered " << newlines
                      << " newlines: " << per_connection << " KiB more per connection");
+#ifdef ECHO_TEST_SANITIZED
+  // ASan keeps freed memory in quarantine and never hands it back, so RSS says nothing here; the
+  // burst above still ran through the sanitizers.
+  WARN("RSS not checked under the sanitizers: " << per_connection << " KiB per connection");
+  return;
+#endif
   // Before the fix: about 450 KiB per connection in prefix mode, 325 KiB in ack mode.
   CHECK(per_connection < 32);
   const double idle_cost =
