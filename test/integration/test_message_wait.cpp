@@ -113,7 +113,7 @@ struct scripted_client {
 
 TEST_CASE("message-wait: a message in pieces is always answered, whatever the timing",
           "[integration][message-wait]") {
-  constexpr std::size_t client_total = 3000;
+  constexpr std::size_t client_total = 5000;
   constexpr std::size_t at_once = 100;
   // Far longer than the 5 ms wait even on a loaded machine, far shorter than "never".
   constexpr auto answer_within = seconds(3);
