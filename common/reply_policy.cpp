@@ -40,7 +40,41 @@ std::string_view reply_policy::feed(std::string_view in) {
     if (observer_) observer_(in);
     return in;
   }
-  const auto status = splitter_.feed(in, [this](const line& l) { return reply_to(l); });
+  if (has_unanswered()) {  // not the call pattern, but nothing is lost or reordered
+    unanswered_.append(in);
+    return answer_more();
+  }
+  const std::size_t used = answer(in);
+  if (!is_done() && used < in.size()) unanswered_.assign(in.substr(used));
+  return out_;
+}
+
+std::string_view reply_policy::answer_more() {
+  out_.clear();
+  answered_ += answer(std::string_view(unanswered_).substr(answered_));
+  if (is_done() || answered_ == unanswered_.size()) {
+    std::string().swap(unanswered_);
+    answered_ = 0;
+  }
+  return out_;
+}
+
+// Replies to the lines at the start of `in` until the replies reach reply_piece bytes or the
+// policy is done; returns how many bytes of `in` that took.
+std::size_t reply_policy::answer(std::string_view in) {
+  const auto status = splitter_.feed(
+      in, [this](const line& l) { return reply_to(l) && out_.size() < reply_piece; });
+  if (status == line_splitter::status::too_long) {
+    out_ += too_long_reply(config_.max_line);
+    done_ = done_reason::line_too_long;
+  }
+  return splitter_.consumed();
+}
+
+std::string_view reply_policy::flush_partial() {
+  out_.clear();
+  if (is_done()) return out_;
+  const auto status = splitter_.take_partial([this](const line& l) { return reply_to(l); });
   if (status == line_splitter::status::too_long) {
     out_ += too_long_reply(config_.max_line);
     done_ = done_reason::line_too_long;
@@ -48,10 +82,14 @@ std::string_view reply_policy::feed(std::string_view in) {
   return out_;
 }
 
-std::string_view reply_policy::flush_partial() {
-  out_.clear();
-  if (!is_done()) splitter_.take_partial([this](const line& l) { return reply_to(l); });
-  return out_;
+void reply_policy::release_memory() {
+  // Enough for a typical line's reply, so a steady exchange of short lines allocates nothing.
+  constexpr std::size_t kept_capacity = 256;
+  if (out_.capacity() > kept_capacity) std::string().swap(out_);
+}
+
+std::size_t reply_policy::memory_held() const {
+  return out_.capacity() + unanswered_.capacity() + splitter_.memory_held();
 }
 
 // Appends the reply for one message; returns whether to go on with the next one.

@@ -77,6 +77,16 @@ std::size_t max_line_from(const std::string& text) {
   return static_cast<std::size_t>(std::stoull(text));
 }
 
+// --prefix and --ack: every message's reply holds one, so a line of one byte must not be able to
+// cost a megabyte of reply.
+std::string reply_text_from(const std::string& flag, const std::string& text) {
+  if (text.size() > max_reply_text) {
+    throw usage_error("invalid --" + flag + ": expected at most " + std::to_string(max_reply_text) +
+                      " bytes, got " + std::to_string(text.size()));
+  }
+  return text;
+}
+
 // The three sets of options: what a config file and the environment may set as well as the
 // command line (in --print-config order), what only the command line takes, and both for --help.
 struct option_set {
@@ -208,8 +218,9 @@ server_options options_from(const command_line& line, bool is_host_flag_given,
                       "': expected echo, prefix or ack");
   }
   options.reply.mode = *mode;
-  options.reply.prefix = in.text("prefix");
-  options.reply.ack = in.text("ack");
+  options.reply.prefix =
+      in.checked("prefix", [&] { return reply_text_from("prefix", in.text("prefix")); });
+  options.reply.ack = in.checked("ack", [&] { return reply_text_from("ack", in.text("ack")); });
   options.reply.once = in.is_on("once");
   options.reply.max_line =
       in.checked("max-line", [&] { return max_line_from(in.text("max-line")); });
@@ -310,12 +321,13 @@ std::variant<server_options, early_exit> parse_server_options(int argc, const ch
       ("reply", po::value<std::string>()->default_value("echo")->value_name("MODE"),
        "echo | prefix | ack")
       ("prefix", po::value<std::string>()->default_value("Echo: ")->value_name("TEXT"),
-       "what --reply prefix puts before each line")
+       "what --reply prefix puts before each line (at most 1024 bytes)")
       ("ack", po::value<std::string>()->default_value("ACK!")->value_name("TEXT"),
-       "what --reply ack answers to each line")
+       "what --reply ack answers to each line (at most 1024 bytes)")
       ("once", po::bool_switch(), "close each connection after its first reply")
       ("max-line", po::value<std::string>()->default_value("65536")->value_name("BYTES"),
-       "longest line in line modes; past it the client gets an error line and is disconnected")
+       "longest line in line modes, not counting its line ending; past it the client gets an error "
+       "line and is disconnected")
       ("message-wait", po::value<std::string>()->default_value("50")->value_name("MS"),
        "in line modes, answer data without a newline once the client has been quiet this long")
       ("max-connections", po::value<std::string>()->default_value("0")->value_name("N"),

@@ -289,10 +289,8 @@ void session::do_read() {
 
 void session::on_first_bytes(const error_code& ec, std::size_t n) {
   if (is_closed_) return;
-  if (is_awaiting_rest_) {  // TLS: the read won the race with the pause timer
-    is_awaiting_rest_ = false;
-    timer().cancel();
-  }
+  if (is_awaiting_rest_ || is_paused_) timer().cancel();  // TLS: the read ended the wait
+  is_awaiting_rest_ = false;
   if (std::exchange(is_paused_, false) && ec == asio::error::operation_aborted) {
     const std::string_view reply = policy_.flush_partial();
     return reply.empty() ? do_read() : do_write(reply);
@@ -317,13 +315,17 @@ std::size_t session::read_more(std::size_t n) {
   return n + tls_->read_some(asio::buffer(rest, static_cast<std::size_t>(pending)), ec);
 }
 
-void session::on_read_ready(const error_code& ec) {
-  if (is_closed_) return;
-  if (ec) return on_read(ec, {});
+// Only while awaiting the rest of a message (see do_await_rest), with the pause timer running.
+// The readiness may be stale: bytes it announced can have been taken since by read_more. Then the
+// wait goes on, and so does the timer, which still counts from the last byte; dropping it here
+// (as "woken for nothing") would leave the message unanswered until more bytes or EOF came.
+void session::on_read_ready() {
   error_code read_ec;
   const std::size_t n =
       socket_.read_some(asio::buffer(context_.read_buffer, context_.read_buffer_size), read_ec);
-  if (read_ec == asio::error::would_block) return do_read();  // woken for nothing
+  if (read_ec == asio::error::would_block) return do_wait_readable();
+  is_awaiting_rest_ = false;
+  timer().cancel();
   on_read(read_ec, std::string_view(context_.read_buffer, n));
 }
 
@@ -359,10 +361,16 @@ void session::on_read(const error_code& ec, std::string_view data) {
 // Reads on, unless the policy holds an unterminated message: then the client may be done with
 // it (the seeds' clients send one message without a newline and wait for the answer), or the
 // rest of the line may be on its way.
-void session::do_next() { policy_.has_partial() ? do_await_rest() : do_read(); }
+void session::do_next() {
+  // Waiting for the client from here on: keep no more than a short reply's memory meanwhile.
+  policy_.release_memory();
+  if (unsent_.capacity() > kept_unsent_capacity) std::vector<char>().swap(unsent_);
+  policy_.has_partial() ? do_await_rest() : do_read();
+}
 
 // Waits for either more bytes or a pause of message_wait. Only one of the two may win: whichever
-// handler runs first clears is_awaiting_rest_, and the other then does nothing.
+// takes it (bytes actually read, or the pause) clears is_awaiting_rest_, and the other then does
+// nothing. A wakeup that finds no bytes wins nothing: the wait and the timer go on.
 // Over TLS the socket may be quiet while OpenSSL holds the rest, so the race is with a read of
 // the TLS stream, which the timer cancels (see on_first_bytes).
 void session::do_await_rest() {
@@ -370,25 +378,34 @@ void session::do_await_rest() {
   timer().expires_after(context_.message_wait);
   timer().async_wait([self = shared_from_this()](const error_code& ec) { self->on_pause(ec); });
   if (tls_) return do_read();
+  do_wait_readable();
+}
+
+void session::do_wait_readable() {
   socket_.async_wait(tcp_socket::wait_read,
                      [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
 }
 
 void session::on_readable(const error_code& ec) {
   if (is_closed_ || !is_awaiting_rest_) return;
-  is_awaiting_rest_ = false;
-  timer().cancel();
   if (ec) return close(describe_ending(ec));
-  on_read_ready(ec);
+  on_read_ready();
 }
 
 void session::on_pause(const error_code& ec) {
-  if (ec || is_closed_ || !is_awaiting_rest_) return;
+  if (ec || is_closed_ || !(is_awaiting_rest_ || is_paused_)) return;
+  // A wait that had fired before a read re-armed the timer for a later message still runs.
+  if (timer().expiry() > std::chrono::steady_clock::now()) return;
   is_awaiting_rest_ = false;
   error_code ignored;
   socket_.cancel(ignored);  // on_readable now sees operation_aborted and is_awaiting_rest_ false
   if (tls_) {
-    is_paused_ = true;  // on_first_bytes answers the partial message once the read has ended
+    // on_first_bytes answers the partial message once the read has ended. A TLS read between two
+    // of its steps (half a record in, the next socket read not started yet) misses this cancel and
+    // reads on; so cancel again after another wait, until the read has ended.
+    is_paused_ = true;
+    timer().expires_after(context_.message_wait);
+    timer().async_wait([self = shared_from_this()](const error_code& e) { self->on_pause(e); });
     return;
   }
   const std::string_view reply = policy_.flush_partial();
@@ -455,8 +472,12 @@ void session::on_write(const error_code& ec, std::size_t n) {
                              std::to_string(context_.reply.max_line) + " bytes; closing");
       return finish("line too long");
     case done_reason::none:
-      return do_next();
+      break;
   }
+  // The rest of the same read, a piece at a time, before reading on.
+  if (!policy_.has_unanswered()) return do_next();
+  const std::string_view reply = policy_.answer_more();
+  reply.empty() ? do_next() : do_write(reply);
 }
 
 // Ends a connection whose last reply is written. We shut down our sending side first so the

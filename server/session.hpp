@@ -1,7 +1,8 @@
 #pragma once
 // One accepted connection: read -> reply policy -> write everything it produced -> read again.
 // A read is never started while a write is pending, so a client that never reads cannot make the
-// server hold more than one read buffer and one reply for it.
+// server hold more than one read buffer and one reply for it (in line modes: the read's input not
+// answered yet, and one bounded piece of its replies; see reply_policy).
 //
 // With TLS (session_context::tls set) the same session runs over an ssl::stream on its socket:
 // a handshake first, writes always asynchronous (OpenSSL cannot take back half a record the
@@ -72,6 +73,9 @@ class session : public std::enable_shared_from_this<session> {
   // How long a closing session keeps reading (and discarding) so that its last reply is not
   // destroyed by a reset; see finish().
   static constexpr std::chrono::seconds linger_timeout{2};
+  // unsent_ keeps its buffer for the next wait up to this size, and frees a larger one once
+  // written, so a connection that once had a large reply waiting does not keep its memory.
+  static constexpr std::size_t kept_unsent_capacity = 1024;
 
   // `connection`: the slot of --max-connections the session holds until it is destroyed.
   session(tcp_socket socket, const boost::asio::ip::tcp::endpoint& peer, slot_pool::slot connection,
@@ -100,9 +104,10 @@ class session : public std::enable_shared_from_this<session> {
   void do_read();
   std::size_t read_more(std::size_t n);
   void on_first_bytes(const boost::system::error_code& ec, std::size_t n);
-  void on_read_ready(const boost::system::error_code& ec);
+  void on_read_ready();
   void on_read(const boost::system::error_code& ec, std::string_view data);
   void do_await_rest();
+  void do_wait_readable();
   void on_readable(const boost::system::error_code& ec);
   void on_pause(const boost::system::error_code& ec);
   void do_write(std::string_view bytes);

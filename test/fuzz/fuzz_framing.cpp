@@ -27,15 +27,20 @@ struct expectation {
   status result;          // of the last feed; when ok, in[lines_end, size) is held back
 };
 
-// framing.hpp read literally: lines in order until one is longer than max_line (its content
-// counts a '\r' before the '\n'; an unterminated rest counts too) or on_line asks to stop.
+// framing.hpp read literally: lines in order until one is longer than max_line (its content, not
+// its "\n" or "\r\n"; an unterminated rest may be max_line bytes and a '\r' that could still be
+// an ending) or on_line asks to stop.
 expectation expect(std::string_view in, std::size_t max_line, std::size_t stop_after) {
   std::size_t begin = 0;
   for (std::size_t count = 1;; ++count) {
     const std::size_t lf = in.find('\n', begin);
-    const std::size_t length = (lf == std::string_view::npos ? in.size() : lf) - begin;
+    if (lf == std::string_view::npos) {
+      const std::size_t rest = in.size() - begin;
+      const bool fits = rest <= max_line || (rest == max_line + 1 && in.back() == '\r');
+      return {begin, fits ? status::ok : status::too_long};
+    }
+    const std::size_t length = lf - begin - (lf > begin && in[lf - 1] == '\r' ? 1 : 0);
     if (length > max_line) return {begin, status::too_long};
-    if (lf == std::string_view::npos) return {begin, status::ok};
     begin = lf + 1;
     if (count == stop_after) return {begin, status::stopped};
   }
@@ -50,14 +55,14 @@ void check_splitter(std::string_view in, std::string_view steps, std::size_t max
     require(l.ending == "\n" || l.ending == "\r\n");
     require(l.content.find('\n') == std::string_view::npos);
     require(l.ending == "\r\n" || l.content.empty() || l.content.back() != '\r');
-    require(l.content.size() + l.ending.size() - 1 <= max_line);
+    require(l.content.size() <= max_line);
     lines.append(l.content).append(l.ending);
     return ++count != stop_after;
   };
   status result = status::ok;
   for (const auto& c : cut(in, steps, false)) {
     result = splitter.feed(c.bytes, on_line);
-    require(splitter.partial_size() <= max_line);
+    require(splitter.partial_size() <= max_line + 1);
     require(splitter.has_partial() == (splitter.partial_size() != 0));
     if (result != status::ok) break;
   }
@@ -66,13 +71,16 @@ void check_splitter(std::string_view in, std::string_view steps, std::size_t max
   require(lines == in.substr(0, want.lines_end));
   if (result != status::ok) return;
   std::string held;
-  splitter.take_partial([&](const echo::line& l) {
-    require(l.ending.empty() && !l.content.empty());
+  const status taken = splitter.take_partial([&](const echo::line& l) {
+    require(l.ending.empty() && !l.content.empty() && l.content.size() <= max_line);
     held = l.content;
     return true;
   });
-  require(held == in.substr(want.lines_end));
-  require(!splitter.has_partial());
+  // An unterminated rest of max_line bytes and a '\r' waited for an LF; with none, it is too long.
+  const std::string_view rest = in.substr(want.lines_end);
+  require(taken == (rest.size() > max_line ? status::too_long : status::ok));
+  require(held == (taken == status::ok ? rest : std::string_view()));
+  require(!splitter.has_partial() || taken == status::too_long);
 }
 
 // The length of the well-formed UTF-8 sequence at s[i] (Unicode table 3-7) for a code point of

@@ -59,6 +59,13 @@ transcript converse(const reply_config& config, const std::vector<chunk>& chunks
   for (const auto& c : chunks) {
     const bool was_done = policy.is_done();
     record(was_done, policy.feed(c.bytes));
+    // The rest of the same read, a bounded piece at a time, before the next read.
+    while (policy.has_unanswered()) {
+      const std::string_view piece = policy.answer_more();
+      require(piece.size() <= echo::reply_piece + echo::max_reply_text + config.max_line + 2 +
+                                  reply_policy::too_long_reply(config.max_line).size());
+      record(was_done, piece);
+    }
     if (c.pause_after) flush();
   }
   flush();

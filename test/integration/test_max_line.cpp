@@ -76,3 +76,13 @@ TEST_CASE("max-line: a line of exactly the limit is fine", "[integration][max-li
   CHECK(r.data == "Echo: " + line);
   CHECK(r.is_eof);
 }
+
+TEST_CASE("max-line: the limit counts a line's content, not its CRLF", "[integration][max-line]") {
+  running_server server({"--reply", "prefix", "--max-line", "10"});
+  tcp_client client = tcp_client::connect(server.host(), server.port());
+  client.send_all("0123456789\r\n0123456789\n");
+  client.shutdown_send();
+  const read_result r = client.read_until_eof();
+  CHECK(r.data == "Echo: 0123456789\r\nEcho: 0123456789\n");
+  CHECK(r.is_eof);
+}

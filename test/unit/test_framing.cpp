@@ -30,6 +30,8 @@ constexpr std::size_t never_stop = std::numeric_limits<std::size_t>::max();
 struct run_result {
   std::vector<std::string> contents;
   std::vector<std::string> endings;
+  // Of the last feed, or after an ok run of take_partial at the end (too_long when the held
+  // bytes, as a message, are longer than max_line).
   status final_status = status::ok;
   std::string partial;  // what take_partial hands over afterwards (only meaningful after ok)
 
@@ -68,7 +70,7 @@ run_result run(const chunking& chunks, std::size_t max_line, std::size_t stop_af
   // After stopped or too_long the held bytes depend on where the chunks were cut, and nobody
   // reads them (the connection closes), so only an ok run's rest is part of the contract.
   if (result.final_status == status::ok) {
-    splitter.take_partial([&](const line& l) {
+    result.final_status = splitter.take_partial([&](const line& l) {
       CHECK(l.ending.empty());
       result.partial = std::string(l.content);
       return true;
@@ -155,18 +157,48 @@ const std::vector<framing_case> framing_cases = {
      never_stop,
      {{"ok"}, {"\n"}, status::ok, "abcd"}},
     {"partial of max_line + 1", "ok\nabcde", 4, never_stop, {{"ok"}, {"\n"}, status::too_long, ""}},
-    // The limit counts every byte before '\n', so a CR counts: a partial ending in '\r' cannot
-    // know yet whether it is content or ending (documented in framing.hpp).
-    {"CRLF line: CR counts toward max_line",
-     "abc\r\n",
+    // The limit counts a line's content, without its "\n" or "\r\n". Until its '\n' comes, an
+    // unfinished line ending in '\r' may be max_line bytes and that CR.
+    {"CRLF line of exactly max_line",
+     "0123456789\r\n",
+     10,
+     never_stop,
+     {{"0123456789"}, {"\r\n"}, status::ok, ""}},
+    {"CRLF line: the CR is ending, not content",
+     "abcd\r\nab\r\n",
      4,
      never_stop,
-     {{"abc"}, {"\r\n"}, status::ok, ""}},
-    {"CRLF line: max_line content plus CR is too long",
-     "abcd\r\n",
+     {{"abcd", "ab"}, {"\r\n", "\r\n"}, status::ok, ""}},
+    {"CRLF line of max_line + 1 is too long",
+     "abcde\r\n",
      4,
      never_stop,
      {{}, {}, status::too_long, ""}},
+    {"partial of max_line and a CR, at the end, is a message too long",
+     "ok\nabcd\r",
+     4,
+     never_stop,
+     {{"ok"}, {"\n"}, status::too_long, ""}},
+    {"partial of max_line and a CR, then more content, is too long",
+     "abcd\rx\n",
+     4,
+     never_stop,
+     {{}, {}, status::too_long, ""}},
+    {"partial of max_line and a CR that is content, then CRLF, is too long",
+     "abcd\r\r\n",
+     4,
+     never_stop,
+     {{}, {}, status::too_long, ""}},
+    {"partial of max_line - 1 and a CR is handed over",
+     "abc\r",
+     4,
+     never_stop,
+     {{}, {}, status::ok, "abc\r"}},
+    {"empty CRLF lines at max_line 1",
+     "\r\n\r\nx\r\n",
+     1,
+     never_stop,
+     {{"", "", "x"}, {"\r\n", "\r\n", "\r\n"}, status::ok, ""}},
     {"stop after the second line",
      "a\nb\nc\n",
      16,
@@ -245,4 +277,47 @@ TEST_CASE("line_splitter: an over-long partial is refused before it is stored", 
   REQUIRE(splitter.feed("e", ignore) == status::too_long);
   // Memory stays bounded by max_line: the byte that broke the limit was not appended.
   REQUIRE(splitter.partial_size() <= 4);
+}
+
+TEST_CASE("line_splitter: consumed() says how much of a stopped feed was used", "[framing]") {
+  struct consumed_case {
+    std::string held;  // fed first (no newline), so the stopping line may start before `in`
+    std::string in;
+    std::size_t stop_after;
+    status expected_status;
+    std::size_t expected_consumed;
+  };
+  const std::vector<consumed_case> cases = {
+      {"", "a\nbb\r\nc", 1, status::stopped, 2},
+      {"", "a\nbb\r\nc", 2, status::stopped, 6},
+      {"", "a\nbb\r\nc", 3, status::ok, 7},
+      {"", "a\nbb\r\n", 2, status::stopped, 6},  // stopped on the last line: all of it used
+      {"x", "y\nz\n", 1, status::stopped, 2},
+      {"x\r", "\nz\n", 1, status::stopped, 1},
+      {"", "", 1, status::ok, 0},
+  };
+  for (const auto& c : cases) {
+    DYNAMIC_SECTION("held \"" << printable(c.held) << "\" in \"" << printable(c.in)
+                              << "\" stop after " << c.stop_after) {
+      line_splitter splitter(16);
+      std::size_t lines = 0;
+      const auto on_line = [&](const line&) { return ++lines < c.stop_after; };
+      REQUIRE(splitter.feed(c.held, on_line) == status::ok);
+      REQUIRE(splitter.feed(c.in, on_line) == c.expected_status);
+      REQUIRE(splitter.consumed() == c.expected_consumed);
+    }
+  }
+}
+
+TEST_CASE("line_splitter: a long line's buffer is freed once the line is done", "[framing]") {
+  line_splitter splitter(64 * 1024);
+  const auto ignore = [](const line&) { return true; };
+  REQUIRE(splitter.feed(std::string(60000, 'x'), ignore) == status::ok);
+  REQUIRE(splitter.memory_held() >= 60000);
+  SECTION("ended by a newline") { REQUIRE(splitter.feed("\n", ignore) == status::ok); }
+  SECTION("taken as an unterminated message") {
+    REQUIRE(splitter.take_partial(ignore) == status::ok);
+  }
+  REQUIRE_FALSE(splitter.has_partial());
+  REQUIRE(splitter.memory_held() <= 256);
 }

@@ -33,14 +33,18 @@ reply_config make_config(reply_mode mode, bool once = false,
   return config;
 }
 
-// Feeds every chunk (also after is_done(), to show the rest is ignored), then flush_partial() as
-// at EOF, and returns everything the policy asked to send. The policy keeps a reference to
-// `config`, so the caller's config must outlive it.
+// Feeds every chunk (also after is_done(), to show the rest is ignored) and answers all of it
+// before the next, as a session does, then flush_partial() as at EOF, and returns everything the
+// policy asked to send. The policy keeps a reference to `config`, so the caller's config must
+// outlive it.
 std::string converse(const reply_config& config, const chunking& chunks,
                      done_reason* reason = nullptr) {
   reply_policy policy(config);
   std::string out;
-  for (const auto chunk : chunks) out += policy.feed(chunk);
+  for (const auto chunk : chunks) {
+    out += policy.feed(chunk);
+    while (policy.has_unanswered()) out += policy.answer_more();
+  }
   out += policy.flush_partial();
   if (reason != nullptr) *reason = policy.reason();
   return out;
@@ -257,6 +261,135 @@ TEST_CASE("reply_policy: an over-long line gets the error line and closes", "[re
       REQUIRE(policy.flush_partial().empty());
     }
   }
+}
+
+TEST_CASE("reply_policy: max_line counts a line's content, not its CRLF", "[reply_policy]") {
+  constexpr std::size_t max_line = 10;
+  const reply_config config = make_config(reply_mode::prefix, false, max_line);
+  SECTION("a CRLF line of exactly max_line is answered") {
+    reply_policy policy(config);
+    REQUIRE(policy.feed("0123456789\r\n") == "Echo: 0123456789\r\n");
+    REQUIRE_FALSE(policy.is_done());
+  }
+  SECTION("max_line bytes and a CR wait for the LF that makes the CR an ending") {
+    reply_policy policy(config);
+    REQUIRE(policy.feed("0123456789\r").empty());
+    REQUIRE(policy.feed("\n") == "Echo: 0123456789\r\n");
+    REQUIRE_FALSE(policy.is_done());
+  }
+  SECTION("max_line bytes and a CR with no LF: the CR is content, one byte too many") {
+    reply_policy policy(config);
+    REQUIRE(policy.feed("0123456789\r").empty());
+    REQUIRE(policy.flush_partial() == reply_policy::too_long_reply(max_line));
+    REQUIRE(policy.reason() == done_reason::line_too_long);
+    REQUIRE(policy.flush_partial().empty());
+  }
+}
+
+namespace {
+
+// The replies to `input` fed at once, in the pieces the policy hands out, checking that each
+// piece is at most reply_piece bytes and one message's reply more.
+std::string replies_in_pieces(const reply_config& config, std::string_view input,
+                              std::size_t largest_reply, std::size_t* pieces = nullptr) {
+  reply_policy policy(config);
+  std::string out(policy.feed(input));
+  std::size_t count = 1;
+  REQUIRE(out.size() <= echo::reply_piece + largest_reply);
+  while (policy.has_unanswered()) {
+    const std::string_view piece = policy.answer_more();
+    REQUIRE(piece.size() <= echo::reply_piece + largest_reply);
+    out += piece;
+    ++count;
+  }
+  out += policy.flush_partial();
+  if (pieces != nullptr) *pieces = count;
+  return out;
+}
+
+std::string repeated(std::string_view text, std::size_t times) {
+  std::string out;
+  for (std::size_t i = 0; i < times; ++i) out += text;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("reply_policy: the replies to one read come in bounded pieces", "[reply_policy]") {
+  constexpr std::size_t newlines = 64 * 1024;
+  const std::string burst(newlines, '\n');
+
+  SECTION("prefix: 64 Ki empty lines") {
+    const reply_config config = make_config(reply_mode::prefix);
+    std::size_t pieces = 0;
+    const std::string out = replies_in_pieces(config, burst, 7, &pieces);
+    REQUIRE(out == repeated("Echo: \n", newlines));
+    REQUIRE(pieces >= out.size() / (echo::reply_piece + 7));
+  }
+  SECTION("ack of the longest text allowed: a megabyte per 1,024 newlines, never at once") {
+    reply_config config = make_config(reply_mode::ack);
+    config.ack = std::string(echo::max_reply_text, 'A');
+    const std::string out = replies_in_pieces(config, burst, echo::max_reply_text + 1);
+    REQUIRE(out.size() == newlines * (echo::max_reply_text + 1));
+    REQUIRE(out == repeated(config.ack + "\n", newlines));
+  }
+  SECTION("a long line's reply is one piece, however long") {
+    const reply_config config = make_config(reply_mode::prefix);
+    const std::string line(echo::default_max_line, 'x');
+    const std::string input = "a\n" + line + "\nb\n" + line + "\n";
+    const std::string out = replies_in_pieces(config, input, 6 + line.size() + 1);
+    REQUIRE(out == "Echo: a\nEcho: " + line + "\nEcho: b\nEcho: " + line + "\n");
+  }
+  SECTION("the unanswered rest may end in an unfinished line, answered at EOF") {
+    const reply_config config = make_config(reply_mode::ack);
+    const std::string out = replies_in_pieces(config, burst + "tail", 5);
+    REQUIRE(out == repeated("ACK!\n", newlines) + "ACK!");
+  }
+  SECTION("an over-long line far into the read: the pieces before it, then the error line") {
+    const reply_config config = make_config(reply_mode::prefix, false, 8);
+    const std::string out = replies_in_pieces(config, burst + "123456789\nafter\n", 7);
+    REQUIRE(out == repeated("Echo: \n", newlines) + reply_policy::too_long_reply(8));
+  }
+  SECTION("once: one reply, and nothing of the rest is kept") {
+    const reply_config config = make_config(reply_mode::prefix, true);
+    reply_policy policy(config);
+    REQUIRE(policy.feed(burst) == "Echo: \n");
+    REQUIRE_FALSE(policy.has_unanswered());
+    REQUIRE(policy.is_done());
+  }
+  SECTION("feed while input is still unanswered keeps the order") {
+    const reply_config config = make_config(reply_mode::ack);
+    reply_policy policy(config);
+    std::string out(policy.feed(burst));
+    REQUIRE(policy.has_unanswered());
+    out += policy.feed("x\n");
+    while (policy.has_unanswered()) out += policy.answer_more();
+    REQUIRE(out == repeated("ACK!\n", newlines) + "ACK!\n");
+  }
+  SECTION("plain echo is never cut") {
+    const reply_config config = make_config(reply_mode::echo);
+    reply_policy policy(config);
+    REQUIRE(policy.feed(burst).size() == burst.size());
+    REQUIRE_FALSE(policy.has_unanswered());
+  }
+}
+
+TEST_CASE("reply_policy: once the replies are written, an idle policy holds little memory",
+          "[reply_policy]") {
+  const reply_config config = make_config(reply_mode::prefix);
+  reply_policy policy(config);
+  REQUIRE(policy.feed(std::string(64 * 1024, '\n')).size() >= echo::reply_piece);
+  while (policy.has_unanswered()) policy.answer_more();
+  REQUIRE(policy.feed(std::string(60000, 'x')).empty());  // a long unfinished line, then its end
+  REQUIRE(policy.feed("\n").size() == 6 + 60000 + 1);
+  REQUIRE(policy.memory_held() > echo::reply_piece);
+  policy.release_memory();
+  // Three small buffers at most: replies, an unfinished line, unanswered input.
+  REQUIRE(policy.memory_held() <= 3 * 256);
+  // Short lines after that allocate again only what they need.
+  REQUIRE(policy.feed("hello\n") == "Echo: hello\n");
+  policy.release_memory();
+  REQUIRE(policy.memory_held() <= 3 * 256);
 }
 
 TEST_CASE("reply_policy: the observer sees each message", "[reply_policy]") {

@@ -140,6 +140,41 @@ TEST_CASE("server_options: reply settings", "[server_options]") {
   REQUIRE(custom.reply.max_line == 65536);
 }
 
+TEST_CASE("server_options: --prefix and --ack are at most 1024 bytes", "[server_options]") {
+  const std::string longest(1024, 'x');
+  const std::string too_long(1025, 'x');
+  const std::string megabyte(1024 * 1024, 'x');
+  REQUIRE(options_from({"--prefix", longest.c_str()}).reply.prefix == longest);
+  REQUIRE(options_from({"--ack", longest.c_str()}).reply.ack == longest);
+  REQUIRE(options_from({"--prefix", ""}).reply.prefix.empty());
+  struct error_case {
+    arg_list args;
+    std::string text;
+  };
+  const std::vector<error_case> cases = {
+      {{"--prefix", too_long.c_str()},
+       usage_line("invalid --prefix: expected at most 1024 bytes, got 1025")},
+      {{"--ack", too_long.c_str()},
+       usage_line("invalid --ack: expected at most 1024 bytes, got 1025")},
+      {{"--reply", "prefix", "--prefix", megabyte.c_str()},
+       usage_line("invalid --prefix: expected at most 1024 bytes, got 1048576")},
+  };
+  for (const auto& c : cases) {
+    DYNAMIC_SECTION(c.text) {
+      const early_exit e = exit_from(c.args);
+      REQUIRE(e.code == exit_code::usage);
+      REQUIRE(e.text == c.text);
+    }
+  }
+  SECTION("from a config file, the error names the file") {
+    const echo::test::scratch_file file("ack = " + too_long + "\n");
+    const early_exit e = exit_from({"--config", file.path().c_str()});
+    REQUIRE(e.code == exit_code::usage);
+    REQUIRE(e.text == usage_line("config file '" + file.path() +
+                                 "': invalid --ack: expected at most 1024 bytes, got 1025"));
+  }
+}
+
 TEST_CASE("server_options: --message-wait in milliseconds from 0 to 60000", "[server_options]") {
   using std::chrono::milliseconds;
   REQUIRE(options_from({"--message-wait", "0"}).message_wait == milliseconds(0));
