@@ -1,0 +1,51 @@
+#pragma once
+// What every flow of one bench run shares: its options, where to connect, the measurement window
+// and the counters. Owned by whoever runs the flows (bench, bench/soak_load), which sets `tls` and
+// `server`, and outlives them; bench_load sets the window, the flows add to the counters, and the
+// report reads them once the flows have stopped. One reactor: no locking.
+
+#include "client/client_options.hpp"
+#include "client/client_tls.hpp"
+#include "client/latency_histogram.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace echo {
+
+struct bench_state {
+  using clock = std::chrono::steady_clock;
+
+  explicit bench_state(const bench_options& o) : options(o) {}
+
+  const bench_options& options;
+  client_tls* tls = nullptr;  // nullptr: plain TCP
+  boost::asio::ip::tcp::resolver::results_type server;
+  clock::time_point started;  // the open-loop schedules' origin
+  clock::time_point measure_from;
+  clock::time_point measure_until;
+  bool is_stopping = false;
+  latency_histogram latencies;
+  std::uint64_t completed = 0;  // messages echoed whole inside the measurement window
+  std::uint64_t errors = 0;
+  std::uint64_t mismatches = 0;
+  // Open loop: connections stopped because a message came due with max_in_flight in flight; the
+  // first one's figures, for the report.
+  std::uint64_t fell_behind = 0;
+  std::size_t behind_in_flight = 0;
+  clock::duration behind_by{0};
+
+  bool is_measuring(clock::time_point t) const { return t >= measure_from && t < measure_until; }
+
+  // Counts a message echoed whole at `done`, sent (or scheduled) at `sent`.
+  void complete(clock::time_point sent, clock::time_point done) {
+    if (!is_measuring(done)) return;
+    ++completed;
+    latencies.record(done - sent);
+  }
+};
+
+}  // namespace echo
