@@ -1,7 +1,9 @@
 # Installation, man pages and the .deb: `cmake --install` puts the binaries in bin, the systemd
 # units in lib/systemd/system, the man pages in share/man/man1 and the README in
-# share/doc/echo-server; `cpack -G DEB` in the build directory packages the same files as
-# echo-server_VERSION_ARCH.deb. Included from the top CMakeLists.txt.
+# share/doc/echo-server, with its pages in share/doc/echo-server/docs (a folder, as in the
+# repository, so that the README's links to docs/*.md still resolve); `cpack -G DEB` in the build
+# directory packages the same files as echo-server_VERSION_ARCH.deb. Included from the top
+# CMakeLists.txt.
 
 include(GNUInstallDirs)
 
@@ -47,6 +49,9 @@ set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
              ${PROJECT_SOURCE_DIR}/deploy/echo-server.socket)
 
 install(FILES README.md DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/echo-server)
+install(FILES docs/server.md docs/client.md docs/deploy.md docs/limits.md docs/testing.md
+              docs/benchmarks.md
+        DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/echo-server/docs)
 
 # The .deb. Its paths are the install prefix's, so that the units' ExecStart= matches: configure
 # with -DCMAKE_INSTALL_PREFIX=/usr for a Debian-style package (.ci/quickstart package does).
