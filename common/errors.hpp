@@ -11,7 +11,8 @@
 
 namespace echo {
 
-// Exit codes, documented in the README. Usage errors are distinct from runtime failures.
+// Exit codes, documented in docs/server.md (Exit codes and errors). Usage errors are distinct
+// from runtime failures.
 enum class exit_code : int {
   ok = 0,
   failure = 1,             // cannot listen; a --test case failed; the server hung up early

@@ -204,7 +204,7 @@ TEST_CASE("limits: --idle-timeout closes a quiet connection, not a talking one",
   CHECK(idle.read_error() == 0);
   CHECK(idle.received().empty());
   // A sweep a second: never before the timeout, and by the first sweep a whole second after it
-  // (plus scheduling slack on a loaded machine): between T and T+1 s, as the README says.
+  // (plus scheduling slack on a loaded machine): between T and T+1 s, as docs/limits.md says.
   CHECK(*idle_closed_after >= 1.0);
   CHECK(*idle_closed_after <= 2.5);
   CHECK(closed_reason(server, idle_peer) == std::optional<std::string>("idle timeout"));

@@ -68,7 +68,7 @@ TEST_CASE("stream: a client that resets mid-transfer leaves the server serving o
     REQUIRE_FALSE(aborter.is_finished());
     REQUIRE(aborter.pending() > 0);
     aborter.client().reset();
-    // As the README promises: a reset costs the server nothing but this line.
+    // As docs/server.md promises: a reset costs the server nothing but this line.
     const auto closed = server.wait_for_log(
         std::regex("closed " + regex_escape(peer) + " after [^\n]*\\(([^)]*)\\)\n"));
     REQUIRE(closed);
