@@ -25,6 +25,14 @@ namespace {
 
 constexpr std::size_t logged_message_max = 200;
 
+// How an error code ends a connection: the normal ways have endings of their own.
+ending ending_for(const error_code& ec) {
+  if (ec == asio::error::eof) return ending::eof;
+  if (ec == asio::error::connection_reset) return ending::reset;
+  if (ec == asio::error::broken_pipe) return ending::peer_stopped_reading;
+  return ending::error;
+}
+
 std::string format_seconds(std::chrono::steady_clock::duration d) {
   char text[32];
   std::snprintf(text, sizeof text, "%.3fs", std::chrono::duration<double>(d).count());
@@ -50,17 +58,21 @@ session::~session() {
   stats& counters = context_.counters;
   --counters.connections_active;
   const auto lived = std::chrono::steady_clock::now() - started_;
-  counters.count_ending(ending_of(close_reason_), lived);
+  counters.count_ending(ending_, lived);
   const std::string who = peer();
+  // A session destroyed without a close (none should be) has ending::error and no word.
+  const std::string reason = ending_ == ending::error && ending_error_
+                                 ? describe_ending(ending_error_)
+                                 : std::string(ending_word(ending_));
   context_.log.event(
       log_level::info, "closed",
       {{"peer", who},
        {"bytes_in", bytes_in_},
        {"bytes_out", bytes_out_},
        {"duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(lived).count()},
-       {"reason", close_reason_}},
+       {"reason", reason}},
       "closed " + who + " after " + format_seconds(lived) + ": " + std::to_string(bytes_in_) +
-          " bytes in, " + std::to_string(bytes_out_) + " bytes out (" + close_reason_ + ")");
+          " bytes in, " + std::to_string(bytes_out_) + " bytes out (" + reason + ")");
   context_.registry.remove(this, peer_.address());
 }
 
@@ -101,7 +113,7 @@ void session::on_proxy_header(const error_code& ec, std::size_t n) {
     context_.log.event(log_level::info, "proxy_header_missing",
                        {{"peer", peer()}, {"error", describe_ending(ec)}},
                        peer() + " closed before its PROXY header: " + describe_ending(ec));
-    return close("no PROXY header");
+    return close(ending::no_proxy_header);
   }
   using status = proxy_header_parser::status;
   const std::string_view bytes(first_bytes_.data(), n);
@@ -111,7 +123,7 @@ void session::on_proxy_header(const error_code& ec, std::size_t n) {
     context_.log.event(log_level::warning, "proxy_header_error",
                        {{"peer", peer()}, {"error", proxy_header_->error()}},
                        peer() + ": " + proxy_header_->error() + "; closing");
-    return close("bad PROXY header");
+    return close(ending::bad_proxy_header);
   }
   const proxy_header& header = proxy_header_->header();
   if (!header.is_local) {
@@ -121,7 +133,7 @@ void session::on_proxy_header(const error_code& ec, std::size_t n) {
       context_.log.event(log_level::warning, "proxy_header_error",
                          {{"peer", peer()}, {"error", "bad source address"}},
                          peer() + ": PROXY header with a bad source address; closing");
-      return close("bad PROXY header");
+      return close(ending::bad_proxy_header);
     }
     const std::string proxy = peer();
     context_.registry.move(this, peer_.address(), address);
@@ -139,7 +151,7 @@ void session::on_proxy_header(const error_code& ec, std::size_t n) {
                              " connections open from it (--max-connections-per-ip)");
       error_code ignored;
       if (context_.tls == nullptr) socket_.send(asio::buffer(listener::refusal), 0, ignored);
-      return close("refused");  // a TLS client: without a byte, see server::refuse
+      return close(ending::refused);  // a TLS client: without a byte, see server::refuse
     }
   }
   const std::size_t header_bytes = proxy_header_->consumed();
@@ -182,7 +194,7 @@ void session::on_hello_ready(const error_code& ec) {
   if (peek_ec == asio::error::would_block) return do_await_hello();  // woken for nothing
   if (peek_ec) {
     is_handshaking_ = false;
-    return close(describe_ending(peek_ec));
+    return close(ending_for(peek_ec), peek_ec);
   }
   do_handshake({});
 }
@@ -206,7 +218,7 @@ void session::do_handshake(std::string_view early_data) {
                              " TLS handshakes in progress (--max-handshakes)" +
                              held_back_note(throttle.held_back()));
     }
-    return close("refused");
+    return close(ending::refused);
   }
   tls_ = std::make_unique<asio::ssl::stream<tcp_socket&>>(socket_, *context_.tls);
   tls_->async_handshake(
@@ -224,7 +236,7 @@ void session::on_handshake(const error_code& ec) {
     const std::string why = describe_tls_error(ec);
     context_.log.event(log_level::warning, "handshake_failed", {{"peer", peer()}, {"error", why}},
                        "TLS handshake with " + peer() + " failed: " + why);
-    return close("TLS handshake failed");
+    return close(ending::tls_handshake_failed);
   }
   const std::string subject = peer_certificate_subject(tls_->native_handle());
   const std::string protocol = ::SSL_get_version(tls_->native_handle());
@@ -239,13 +251,14 @@ void session::stop() {
   if (is_closed_) return;
   is_stopping_ = true;
   // With a write pending, on_write closes once it completes; otherwise only a read is pending.
-  if (!is_writing_) close("shutdown");
+  if (!is_writing_) close(ending::shutdown);
 }
 
-void session::close(std::string_view reason) {
+void session::close(ending why, const error_code& ec) {
   if (is_closed_) return;
   is_closed_ = true;
-  close_reason_ = reason;
+  ending_ = why;
+  ending_error_ = ec;
   error_code ignored;
   socket_.close(ignored);  // cancels the pending read or write: their handlers see is_closed_
   if (timer_) timer_->cancel();
@@ -269,7 +282,9 @@ void session::check_timeouts(std::uint64_t now) {
         peer() + (proxy_header_ ? ": no complete PROXY header" : ": TLS handshake not finished") +
             " within the handshake timeout; closing");
   }
-  close(is_writing_ ? "write timeout" : is_handshaking_ ? "handshake timeout" : "idle timeout");
+  close(is_writing_       ? ending::write_timeout
+        : is_handshaking_ ? ending::handshake_timeout
+                          : ending::idle_timeout);
 }
 
 // Reads into a small buffer of the session's own, not the reactor's shared one (an async read
@@ -340,7 +355,7 @@ void session::on_read(const error_code& ec, std::string_view data) {
     // then finish (on_write sees is_peer_done_).
     is_peer_done_ = true;
     const std::string_view reply = policy_.flush_partial();
-    reply.empty() ? finish("eof") : do_write(reply);
+    reply.empty() ? finish(ending::eof) : do_write(reply);
     return;
   }
   if (ec) {
@@ -348,7 +363,7 @@ void session::on_read(const error_code& ec, std::string_view data) {
       context_.log.event(log_level::warning, "read_failed",
                          {{"peer", peer()}, {"error", lower_message(ec)}},
                          "read from " + peer() + ": " + lower_message(ec));
-    close(describe_ending(ec));
+    close(ending_for(ec), ec);
     return;
   }
   bytes_in_ += data.size();
@@ -388,7 +403,7 @@ void session::do_wait_readable() {
 
 void session::on_readable(const error_code& ec) {
   if (is_closed_ || !is_awaiting_rest_) return;
-  if (ec) return close(describe_ending(ec));
+  if (ec) return close(ending_for(ec), ec);
   on_read_ready();
 }
 
@@ -457,20 +472,20 @@ void session::on_write(const error_code& ec, std::size_t n) {
       context_.log.event(log_level::warning, "write_failed",
                          {{"peer", peer()}, {"error", lower_message(ec)}},
                          "write to " + peer() + ": " + lower_message(ec));
-    close(describe_ending(ec));
+    close(ending_for(ec), ec);
     return;
   }
-  if (is_stopping_) return close("shutdown");
-  if (is_peer_done_) return finish("eof");
+  if (is_stopping_) return close(ending::shutdown);
+  if (is_peer_done_) return finish(ending::eof);
   switch (policy_.reason()) {
     case done_reason::once:
-      return finish("once");
+      return finish(ending::once);
     case done_reason::line_too_long:
       context_.log.event(log_level::warning, "line_too_long",
                          {{"peer", peer()}, {"max_line", context_.reply.max_line}},
                          peer() + " sent a line longer than " +
                              std::to_string(context_.reply.max_line) + " bytes; closing");
-      return finish("line too long");
+      return finish(ending::line_too_long);
     case done_reason::none:
       break;
   }
@@ -484,25 +499,25 @@ void session::on_write(const error_code& ec, std::size_t n) {
 // client reads a clean EOF after the reply. If the client may still be sending, closing now would
 // answer its next bytes with a reset, and a reset can destroy our reply before the client reads
 // it; so we keep reading and discarding until its EOF, for at most linger_timeout.
-void session::finish(std::string_view reason) {
-  close_reason_ = reason;
+void session::finish(ending why) {
+  ending_ = why;
   if (tls_) {
     // close_notify, then the client's (already in when it sent its own first), within the
     // linger time.
     timer().expires_after(linger_timeout);
     timer().async_wait([self = shared_from_this()](const error_code& ec) {
-      if (!ec) self->close(self->close_reason_);
+      if (!ec) self->close(self->ending_);
     });
     tls_->async_shutdown(
-        [self = shared_from_this()](const error_code&) { self->close(self->close_reason_); });
+        [self = shared_from_this()](const error_code&) { self->close(self->ending_); });
     return;
   }
   error_code ignored;
   socket_.shutdown(tcp_socket::shutdown_send, ignored);
-  if (is_peer_done_) return close(reason);
+  if (is_peer_done_) return close(why);
   timer().expires_after(linger_timeout);
   timer().async_wait([self = shared_from_this()](const error_code& ec) {
-    if (!ec) self->close(self->close_reason_);
+    if (!ec) self->close(self->ending_);
   });
   do_drain();
 }
@@ -516,7 +531,7 @@ void session::do_drain() {
 
 void session::on_drain(const error_code& ec) {
   if (is_closed_) return;
-  if (ec) return close(close_reason_);
+  if (ec) return close(ending_);
   do_drain();
 }
 

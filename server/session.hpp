@@ -87,8 +87,9 @@ class session : public std::enable_shared_from_this<session> {
   void start();
   // Graceful shutdown: read no more, and close once the pending write, if any, has completed.
   void stop();
-  // Closes now. Idempotent: the first reason is the one logged.
-  void close(std::string_view reason);
+  // Closes now. Idempotent: the first ending is the one logged and counted. `ec`: the error that
+  // ended it, for ending::error's wording.
+  void close(ending why, const boost::system::error_code& ec = {});
   // Closes the session when it has been idle, or stuck on a write, for too long.
   void check_timeouts(std::uint64_t now);
 
@@ -112,7 +113,7 @@ class session : public std::enable_shared_from_this<session> {
   void on_pause(const boost::system::error_code& ec);
   void do_write(std::string_view bytes);
   void on_write(const boost::system::error_code& ec, std::size_t n);
-  void finish(std::string_view reason);
+  void finish(ending why);
   void do_drain();
   void on_drain(const boost::system::error_code& ec);
   void log_message(std::string_view message) const;
@@ -144,7 +145,8 @@ class session : public std::enable_shared_from_this<session> {
   bool is_stopping_ = false;
   bool is_peer_done_ = false;  // the client sent EOF
   bool is_closed_ = false;
-  std::string close_reason_;
+  ending ending_ = ending::error;  // see close()
+  boost::system::error_code ending_error_;
   // The part of a reply the socket did not take at once: the only buffer a session owns, and only
   // once a write has had to wait.
   std::vector<char> unsent_;
