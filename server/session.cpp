@@ -4,6 +4,7 @@
 #include "common/errors.hpp"
 #include "common/proxy_header.hpp"
 #include "common/tls.hpp"
+#include "server/events.hpp"
 #include "server/listener.hpp"
 #include "server/session_registry.hpp"
 
@@ -23,20 +24,12 @@ using boost::system::error_code;
 
 namespace {
 
-constexpr std::size_t logged_message_max = 200;
-
 // How an error code ends a connection: the normal ways have endings of their own.
 ending ending_for(const error_code& ec) {
   if (ec == asio::error::eof) return ending::eof;
   if (ec == asio::error::connection_reset) return ending::reset;
   if (ec == asio::error::broken_pipe) return ending::peer_stopped_reading;
   return ending::error;
-}
-
-std::string format_seconds(std::chrono::steady_clock::duration d) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.3fs", std::chrono::duration<double>(d).count());
-  return text;
 }
 
 }  // namespace
@@ -46,10 +39,11 @@ session::session(tcp_socket socket, const asio::ip::tcp::endpoint& peer, slot_po
     : connection_slot_(std::move(connection)),
       socket_(std::move(socket)),
       context_(context),
-      policy_(context.reply,
-              context.log.is_enabled(log_level::debug)
-                  ? reply_policy::message_observer([this](std::string_view m) { log_message(m); })
-                  : reply_policy::message_observer()),
+      policy_(context.reply, context.log.is_enabled(log_level::debug)
+                                 ? reply_policy::message_observer([this](std::string_view m) {
+                                     events::message(context_.log, peer_, m);
+                                   })
+                                 : reply_policy::message_observer()),
       peer_(peer),
       last_activity_tick_(context.now_tick),
       started_(std::chrono::steady_clock::now()) {}
@@ -59,20 +53,7 @@ session::~session() {
   --counters.connections_active;
   const auto lived = std::chrono::steady_clock::now() - started_;
   counters.count_ending(ending_, lived);
-  const std::string who = peer();
-  // A session destroyed without a close (none should be) has ending::error and no word.
-  const std::string reason = ending_ == ending::error && ending_error_
-                                 ? describe_ending(ending_error_)
-                                 : std::string(ending_word(ending_));
-  context_.log.event(
-      log_level::info, "closed",
-      {{"peer", who},
-       {"bytes_in", bytes_in_},
-       {"bytes_out", bytes_out_},
-       {"duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(lived).count()},
-       {"reason", reason}},
-      "closed " + who + " after " + format_seconds(lived) + ": " + std::to_string(bytes_in_) +
-          " bytes in, " + std::to_string(bytes_out_) + " bytes out (" + reason + ")");
+  events::closed(context_.log, peer_, lived, bytes_in_, bytes_out_, ending_, ending_error_);
   context_.registry.remove(this, peer_.address());
 }
 
@@ -80,8 +61,6 @@ steady_timer& session::timer() {
   if (!timer_) timer_ = std::make_unique<steady_timer>(socket_.get_executor());
   return *timer_;
 }
-
-std::string session::peer() const { return format_endpoint(peer_); }
 
 void session::start() {
   // Reads and writes are tried at once and must never block the reactor.
@@ -110,9 +89,7 @@ void session::do_read_proxy_header() {
 void session::on_proxy_header(const error_code& ec, std::size_t n) {
   if (is_closed_) return;
   if (ec) {
-    context_.log.event(log_level::info, "proxy_header_missing",
-                       {{"peer", peer()}, {"error", describe_ending(ec)}},
-                       peer() + " closed before its PROXY header: " + describe_ending(ec));
+    events::proxy_header_missing(context_.log, peer_, ec);
     return close(ending::no_proxy_header);
   }
   using status = proxy_header_parser::status;
@@ -120,9 +97,7 @@ void session::on_proxy_header(const error_code& ec, std::size_t n) {
   const status result = proxy_header_->feed(bytes);
   if (result == status::need_more) return do_read_proxy_header();
   if (result == status::error) {
-    context_.log.event(log_level::warning, "proxy_header_error",
-                       {{"peer", peer()}, {"error", proxy_header_->error()}},
-                       peer() + ": " + proxy_header_->error() + "; closing");
+    events::proxy_header_error(context_.log, peer_, proxy_header_->error());
     return close(ending::bad_proxy_header);
   }
   const proxy_header& header = proxy_header_->header();
@@ -130,25 +105,17 @@ void session::on_proxy_header(const error_code& ec, std::size_t n) {
     error_code address_ec;
     const auto address = asio::ip::make_address(header.source_address, address_ec);
     if (address_ec) {  // the parser checked it already; kept for safety
-      context_.log.event(log_level::warning, "proxy_header_error",
-                         {{"peer", peer()}, {"error", "bad source address"}},
-                         peer() + ": PROXY header with a bad source address; closing");
+      events::proxy_header_bad_address(context_.log, peer_);
       return close(ending::bad_proxy_header);
     }
-    const std::string proxy = peer();
+    const asio::ip::tcp::endpoint proxy = peer_;
     context_.registry.move(this, peer_.address(), address);
     peer_ = asio::ip::tcp::endpoint(address, header.source_port);
-    context_.log.event(log_level::debug, "proxy_header",
-                       {{"peer", peer()}, {"proxy", proxy}, {"version", header.version}},
-                       "PROXY v" + std::to_string(header.version) + " header from " + proxy +
-                           ": the client is " + peer());
+    events::proxy_header(context_.log, peer_, proxy, header.version);
     const std::size_t limit = context_.max_connections_per_ip;
     if (limit != 0 && context_.registry.count_from(address) > limit) {
       context_.counters.count_refusal(refusal::per_ip);
-      context_.log.event(log_level::warning, "refused",
-                         {{"peer", peer()}, {"reason", "per_ip"}, {"limit", limit}},
-                         "refused " + peer() + ": " + std::to_string(limit) +
-                             " connections open from it (--max-connections-per-ip)");
+      events::refused_per_ip(context_.log, peer_, limit);
       error_code ignored;
       if (context_.tls == nullptr) socket_.send(asio::buffer(listener::refusal), 0, ignored);
       return close(ending::refused);  // a TLS client: without a byte, see server::refuse
@@ -164,8 +131,7 @@ void session::on_proxy_header(const error_code& ec, std::size_t n) {
 // until the handshake or on_read has used them.
 void session::on_connected(std::string_view early_data) {
   const std::uint64_t open = context_.counters.connections_active;
-  context_.log.event(log_level::info, "accepted", {{"peer", peer()}, {"open", open}},
-                     "connection from " + peer() + " (" + std::to_string(open) + " open)");
+  events::accepted(context_.log, peer_, open);
   last_activity_tick_ = context_.now_tick;
   if (context_.tls != nullptr) {
     is_handshaking_ = true;
@@ -208,15 +174,8 @@ void session::do_handshake(std::string_view early_data) {
     context_.counters.count_refusal(refusal::max_handshakes);
     log_throttle& throttle = context_.refusal_log;
     if (throttle.admit()) {
-      const std::string limit = std::to_string(context_.handshakes.limit());
-      context_.log.event(log_level::warning, "refused",
-                         {{"peer", peer()},
-                          {"reason", "max_handshakes"},
-                          {"limit", context_.handshakes.limit()},
-                          {"held_back", throttle.held_back()}},
-                         "refused " + peer() + ": " + limit +
-                             " TLS handshakes in progress (--max-handshakes)" +
-                             held_back_note(throttle.held_back()));
+      events::refused_max_handshakes(context_.log, peer_, context_.handshakes.limit(),
+                                     throttle.held_back());
     }
     return close(ending::refused);
   }
@@ -233,17 +192,12 @@ void session::on_handshake(const error_code& ec) {
   if (is_closed_) return;
   if (ec) {
     ++context_.counters.tls_handshake_failures;
-    const std::string why = describe_tls_error(ec);
-    context_.log.event(log_level::warning, "handshake_failed", {{"peer", peer()}, {"error", why}},
-                       "TLS handshake with " + peer() + " failed: " + why);
+    events::handshake_failed(context_.log, peer_, describe_tls_error(ec));
     return close(ending::tls_handshake_failed);
   }
   const std::string subject = peer_certificate_subject(tls_->native_handle());
   const std::string protocol = ::SSL_get_version(tls_->native_handle());
-  context_.log.event(log_level::info, "tls",
-                     {{"peer", peer()}, {"protocol", protocol}, {"client_certificate", subject}},
-                     "TLS " + protocol + " with " + peer() +
-                         (subject.empty() ? "" : ", client certificate " + subject));
+  events::tls(context_.log, peer_, protocol, subject);
   do_read();
 }
 
@@ -276,11 +230,7 @@ void session::check_timeouts(std::uint64_t now) {
   ++context_.counters.timed_out;
   if (is_handshaking_) {
     if (!proxy_header_) ++context_.counters.tls_handshake_failures;  // on_handshake won't count it
-    context_.log.event(
-        log_level::warning, "handshake_timeout",
-        {{"peer", peer()}, {"stage", proxy_header_ ? "proxy_header" : "tls"}},
-        peer() + (proxy_header_ ? ": no complete PROXY header" : ": TLS handshake not finished") +
-            " within the handshake timeout; closing");
+    events::handshake_timeout(context_.log, peer_, proxy_header_ != nullptr);
   }
   close(is_writing_       ? ending::write_timeout
         : is_handshaking_ ? ending::handshake_timeout
@@ -359,10 +309,7 @@ void session::on_read(const error_code& ec, std::string_view data) {
     return;
   }
   if (ec) {
-    if (!is_normal_ending(ec))
-      context_.log.event(log_level::warning, "read_failed",
-                         {{"peer", peer()}, {"error", lower_message(ec)}},
-                         "read from " + peer() + ": " + lower_message(ec));
+    events::read_failed(context_.log, peer_, ec);
     close(ending_for(ec), ec);
     return;
   }
@@ -468,10 +415,7 @@ void session::on_write(const error_code& ec, std::size_t n) {
   last_activity_tick_ = context_.now_tick;
   if (is_closed_) return;
   if (ec) {
-    if (!is_normal_ending(ec))
-      context_.log.event(log_level::warning, "write_failed",
-                         {{"peer", peer()}, {"error", lower_message(ec)}},
-                         "write to " + peer() + ": " + lower_message(ec));
+    events::write_failed(context_.log, peer_, ec);
     close(ending_for(ec), ec);
     return;
   }
@@ -481,10 +425,7 @@ void session::on_write(const error_code& ec, std::size_t n) {
     case done_reason::once:
       return finish(ending::once);
     case done_reason::line_too_long:
-      context_.log.event(log_level::warning, "line_too_long",
-                         {{"peer", peer()}, {"max_line", context_.reply.max_line}},
-                         peer() + " sent a line longer than " +
-                             std::to_string(context_.reply.max_line) + " bytes; closing");
+      events::line_too_long(context_.log, peer_, context_.reply.max_line);
       return finish(ending::line_too_long);
     case done_reason::none:
       break;
@@ -533,13 +474,6 @@ void session::on_drain(const error_code& ec) {
   if (is_closed_) return;
   if (ec) return close(ending_);
   do_drain();
-}
-
-void session::log_message(std::string_view message) const {
-  const std::string shown = shorten(message, logged_message_max);
-  context_.log.event(log_level::debug, "message",
-                     {{"peer", peer()}, {"bytes", message.size()}, {"text", shown}},
-                     "Received from " + peer() + ": " + escape_for_log(shown));
 }
 
 }  // namespace echo

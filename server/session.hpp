@@ -116,9 +116,7 @@ class session : public std::enable_shared_from_this<session> {
   void finish(ending why);
   void do_drain();
   void on_drain(const boost::system::error_code& ec);
-  void log_message(std::string_view message) const;
   steady_timer& timer();
-  std::string peer() const;
 
   slot_pool::slot connection_slot_;
   tcp_socket socket_;
