@@ -71,7 +71,7 @@ void session::start() {
   ++context_.counters.connections_active;
   if (context_.is_proxy_protocol) {
     proxy_header_ = std::make_unique<proxy_header_parser>();
-    is_handshaking_ = true;
+    phase_ = phase::admission;
     return do_read_proxy_header();
   }
   on_connected({});
@@ -87,7 +87,7 @@ void session::do_read_proxy_header() {
 }
 
 void session::on_proxy_header(const error_code& ec, std::size_t n) {
-  if (is_closed_) return;
+  if (phase_ == phase::closed) return;
   if (ec) {
     events::proxy_header_missing(context_.log, peer_, ec);
     return close(ending::no_proxy_header);
@@ -123,7 +123,6 @@ void session::on_proxy_header(const error_code& ec, std::size_t n) {
   }
   const std::size_t header_bytes = proxy_header_->consumed();
   proxy_header_.reset();
-  is_handshaking_ = false;
   on_connected(bytes.substr(header_bytes));
 }
 
@@ -134,9 +133,10 @@ void session::on_connected(std::string_view early_data) {
   events::accepted(context_.log, peer_, open);
   last_activity_tick_ = context_.now_tick;
   if (context_.tls != nullptr) {
-    is_handshaking_ = true;
+    phase_ = phase::handshake;
     return early_data.empty() ? do_await_hello() : do_handshake(early_data);
   }
+  phase_ = phase::reading;
   if (!early_data.empty()) return on_read({}, early_data);
   do_read();
 }
@@ -153,15 +153,12 @@ void session::do_await_hello() {
 // that closes without a byte (a TCP health check, a port scan) gets no TLS state at all: it is an
 // ordinary end, not a failed handshake.
 void session::on_hello_ready(const error_code& ec) {
-  if (is_closed_) return;
+  if (phase_ == phase::closed) return;
   char first = 0;
   error_code peek_ec = ec;
   if (!peek_ec) socket_.receive(asio::buffer(&first, 1), tcp_socket::message_peek, peek_ec);
   if (peek_ec == asio::error::would_block) return do_await_hello();  // woken for nothing
-  if (peek_ec) {
-    is_handshaking_ = false;
-    return close(ending_for(peek_ec), peek_ec);
-  }
+  if (peek_ec) return close(ending_for(peek_ec), peek_ec);
   do_handshake({});
 }
 
@@ -187,9 +184,8 @@ void session::do_handshake(std::string_view early_data) {
 
 void session::on_handshake(const error_code& ec) {
   handshake_slot_.reset();
-  is_handshaking_ = false;
   last_activity_tick_ = context_.now_tick;
-  if (is_closed_) return;
+  if (phase_ == phase::closed) return;
   if (ec) {
     ++context_.counters.tls_handshake_failures;
     events::handshake_failed(context_.log, peer_, describe_tls_error(ec));
@@ -198,43 +194,62 @@ void session::on_handshake(const error_code& ec) {
   const std::string subject = peer_certificate_subject(tls_->native_handle());
   const std::string protocol = ::SSL_get_version(tls_->native_handle());
   events::tls(context_.log, peer_, protocol, subject);
+  phase_ = phase::reading;
   do_read();
 }
 
 void session::stop() {
-  if (is_closed_) return;
-  is_stopping_ = true;
   // With a write pending, on_write closes once it completes; otherwise only a read is pending.
-  if (!is_writing_) close(ending::shutdown);
+  if (phase_ == phase::writing || phase_ == phase::writing_last) {
+    phase_ = phase::writing_then_stop;
+    return;
+  }
+  close(ending::shutdown);
 }
 
 void session::close(ending why, const error_code& ec) {
-  if (is_closed_) return;
-  is_closed_ = true;
+  if (phase_ == phase::closed) return;
+  phase_ = phase::closed;
   ending_ = why;
   ending_error_ = ec;
   error_code ignored;
-  socket_.close(ignored);  // cancels the pending read or write: their handlers see is_closed_
+  socket_.close(ignored);  // cancels the pending read or write: their handlers see phase::closed
   if (timer_) timer_->cancel();
 }
 
 void session::check_timeouts(std::uint64_t now) {
-  if (is_closed_) return;
-  // While a write is pending, the last activity is when it started: the client has taken nothing
-  // of it since.
-  const std::uint64_t limit = is_writing_       ? context_.write_timeout_ticks
-                              : is_handshaking_ ? context_.handshake_timeout_ticks
-                                                : context_.idle_timeout_ticks;
+  std::uint64_t limit = context_.idle_timeout_ticks;
+  ending why = ending::idle_timeout;
+  switch (phase_) {
+    case phase::closed:
+      return;
+    case phase::admission:
+    case phase::handshake:
+      limit = context_.handshake_timeout_ticks;
+      why = ending::handshake_timeout;
+      break;
+    // While a write is pending, the last activity is when it started: the client has taken
+    // nothing of it since.
+    case phase::writing:
+    case phase::writing_last:
+    case phase::writing_then_stop:
+      limit = context_.write_timeout_ticks;
+      why = ending::write_timeout;
+      break;
+    case phase::reading:
+    case phase::awaiting_rest:
+    case phase::pausing:
+    case phase::finishing:
+      break;
+  }
   // Strictly more than `limit` ticks: a tick may come just after the activity it follows.
   if (limit == 0 || now - last_activity_tick_ <= limit) return;
   ++context_.counters.timed_out;
-  if (is_handshaking_) {
-    if (!proxy_header_) ++context_.counters.tls_handshake_failures;  // on_handshake won't count it
-    events::handshake_timeout(context_.log, peer_, proxy_header_ != nullptr);
+  if (phase_ == phase::handshake) ++context_.counters.tls_handshake_failures;  // not on_handshake
+  if (why == ending::handshake_timeout) {
+    events::handshake_timeout(context_.log, peer_, phase_ == phase::admission);
   }
-  close(is_writing_       ? ending::write_timeout
-        : is_handshaking_ ? ending::handshake_timeout
-                          : ending::idle_timeout);
+  close(why);
 }
 
 // Reads into a small buffer of the session's own, not the reactor's shared one (an async read
@@ -253,10 +268,11 @@ void session::do_read() {
 }
 
 void session::on_first_bytes(const error_code& ec, std::size_t n) {
-  if (is_closed_) return;
-  if (is_awaiting_rest_ || is_paused_) timer().cancel();  // TLS: the read ended the wait
-  is_awaiting_rest_ = false;
-  if (std::exchange(is_paused_, false) && ec == asio::error::operation_aborted) {
+  if (phase_ == phase::closed) return;
+  const phase was = std::exchange(phase_, phase::reading);
+  // TLS: the read ended the wait, and a read the pause cancelled answers the partial message.
+  if (was == phase::awaiting_rest || was == phase::pausing) timer().cancel();
+  if (was == phase::pausing && ec == asio::error::operation_aborted) {
     const std::string_view reply = policy_.flush_partial();
     return reply.empty() ? do_read() : do_write(reply);
   }
@@ -289,7 +305,7 @@ void session::on_read_ready() {
   const std::size_t n =
       socket_.read_some(asio::buffer(context_.read_buffer, context_.read_buffer_size), read_ec);
   if (read_ec == asio::error::would_block) return do_wait_readable();
-  is_awaiting_rest_ = false;
+  phase_ = phase::reading;
   timer().cancel();
   on_read(read_ec, std::string_view(context_.read_buffer, n));
 }
@@ -297,15 +313,16 @@ void session::on_read_ready() {
 // `data` is valid only during the call: it is in the session's small buffer or the reactor's
 // shared one, which do_write never keeps.
 void session::on_read(const error_code& ec, std::string_view data) {
-  if (is_closed_) return;
+  if (phase_ == phase::closed) return;
   // Over TLS, a close_notify is eof; a TCP FIN without one is stream_truncated, taken the same
   // way: an echo server has no message whose end an attacker could forge.
   if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
     // The client half-closed: what it sent is all there is. Reply to any unterminated message,
-    // then finish (on_write sees is_peer_done_).
-    is_peer_done_ = true;
+    // then finish (on_write sees phase::writing_last).
     const std::string_view reply = policy_.flush_partial();
-    reply.empty() ? finish(ending::eof) : do_write(reply);
+    if (reply.empty()) return finish(ending::eof);
+    phase_ = phase::writing_last;
+    do_write(reply);
     return;
   }
   if (ec) {
@@ -327,16 +344,17 @@ void session::do_next() {
   // Waiting for the client from here on: keep no more than a short reply's memory meanwhile.
   policy_.release_memory();
   if (unsent_.capacity() > kept_unsent_capacity) std::vector<char>().swap(unsent_);
+  phase_ = phase::reading;
   policy_.has_partial() ? do_await_rest() : do_read();
 }
 
 // Waits for either more bytes or a pause of message_wait. Only one of the two may win: whichever
-// takes it (bytes actually read, or the pause) clears is_awaiting_rest_, and the other then does
+// takes it (bytes actually read, or the pause) ends phase::awaiting_rest, and the other then does
 // nothing. A wakeup that finds no bytes wins nothing: the wait and the timer go on.
 // Over TLS the socket may be quiet while OpenSSL holds the rest, so the race is with a read of
 // the TLS stream, which the timer cancels (see on_first_bytes).
 void session::do_await_rest() {
-  is_awaiting_rest_ = true;
+  phase_ = phase::awaiting_rest;
   timer().expires_after(context_.message_wait);
   timer().async_wait([self = shared_from_this()](const error_code& ec) { self->on_pause(ec); });
   if (tls_) return do_read();
@@ -349,23 +367,23 @@ void session::do_wait_readable() {
 }
 
 void session::on_readable(const error_code& ec) {
-  if (is_closed_ || !is_awaiting_rest_) return;
+  if (phase_ != phase::awaiting_rest) return;
   if (ec) return close(ending_for(ec), ec);
   on_read_ready();
 }
 
 void session::on_pause(const error_code& ec) {
-  if (ec || is_closed_ || !(is_awaiting_rest_ || is_paused_)) return;
+  if (ec || !(phase_ == phase::awaiting_rest || phase_ == phase::pausing)) return;
   // A wait that had fired before a read re-armed the timer for a later message still runs.
   if (timer().expiry() > std::chrono::steady_clock::now()) return;
-  is_awaiting_rest_ = false;
+  phase_ = phase::reading;
   error_code ignored;
-  socket_.cancel(ignored);  // on_readable now sees operation_aborted and is_awaiting_rest_ false
+  socket_.cancel(ignored);  // on_readable now sees operation_aborted and phase::reading
   if (tls_) {
     // on_first_bytes answers the partial message once the read has ended. A TLS read between two
     // of its steps (half a record in, the next socket read not started yet) misses this cancel and
     // reads on; so cancel again after another wait, until the read has ended.
-    is_paused_ = true;
+    phase_ = phase::pausing;
     timer().expires_after(context_.message_wait);
     timer().async_wait([self = shared_from_this()](const error_code& e) { self->on_pause(e); });
     return;
@@ -382,7 +400,7 @@ void session::do_write(std::string_view bytes) {
   // Every message of a line mode has a reply, so this is where they are counted.
   if (const std::uint64_t messages = policy_.take_messages())
     context_.counters.messages += messages;
-  is_writing_ = true;
+  if (phase_ != phase::writing_last) phase_ = phase::writing;
   last_activity_tick_ = context_.now_tick;
   if (tls_) {
     unsent_.assign(bytes.begin(), bytes.end());
@@ -409,18 +427,17 @@ void session::do_write(std::string_view bytes) {
 }
 
 void session::on_write(const error_code& ec, std::size_t n) {
-  is_writing_ = false;
   bytes_out_ += n;
   context_.counters.bytes_out += n;
   last_activity_tick_ = context_.now_tick;
-  if (is_closed_) return;
+  if (phase_ == phase::closed) return;
   if (ec) {
     events::write_failed(context_.log, peer_, ec);
     close(ending_for(ec), ec);
     return;
   }
-  if (is_stopping_) return close(ending::shutdown);
-  if (is_peer_done_) return finish(ending::eof);
+  if (phase_ == phase::writing_then_stop) return close(ending::shutdown);
+  if (phase_ == phase::writing_last) return finish(ending::eof);
   switch (policy_.reason()) {
     case done_reason::once:
       return finish(ending::once);
@@ -442,6 +459,7 @@ void session::on_write(const error_code& ec, std::size_t n) {
 // it; so we keep reading and discarding until its EOF, for at most linger_timeout.
 void session::finish(ending why) {
   ending_ = why;
+  phase_ = phase::finishing;
   if (tls_) {
     // close_notify, then the client's (already in when it sent its own first), within the
     // linger time.
@@ -455,7 +473,7 @@ void session::finish(ending why) {
   }
   error_code ignored;
   socket_.shutdown(tcp_socket::shutdown_send, ignored);
-  if (is_peer_done_) return close(why);
+  if (why == ending::eof) return close(why);  // the client's EOF is in: nothing to linger for
   timer().expires_after(linger_timeout);
   timer().async_wait([self = shared_from_this()](const error_code& ec) {
     if (!ec) self->close(self->ending_);
@@ -471,7 +489,7 @@ void session::do_drain() {
 }
 
 void session::on_drain(const error_code& ec) {
-  if (is_closed_) return;
+  if (phase_ == phase::closed) return;
   if (ec) return close(ending_);
   do_drain();
 }

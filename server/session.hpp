@@ -136,13 +136,21 @@ class session : public std::enable_shared_from_this<session> {
   std::chrono::steady_clock::time_point started_;
   std::uint64_t bytes_in_ = 0;
   std::uint64_t bytes_out_ = 0;
-  bool is_writing_ = false;
-  bool is_awaiting_rest_ = false;  // a readability wait and the pause timer race
-  bool is_paused_ = false;         // TLS: the pause timer won and cancelled the read
-  bool is_handshaking_ = false;    // reading the PROXY header or in the TLS handshake
-  bool is_stopping_ = false;
-  bool is_peer_done_ = false;  // the client sent EOF
-  bool is_closed_ = false;
+  // Where the session is: every handler checks it first, and check_timeouts picks its deadline
+  // from it. One value, so no combination of situations can mean nothing.
+  enum class phase : std::uint8_t {
+    admission,          // reading the PROXY header
+    handshake,          // TLS: awaiting the ClientHello, then the handshake
+    reading,            // a read is pending (or about to be)
+    awaiting_rest,      // a partial message: more bytes race the pause timer (do_await_rest)
+    pausing,            // TLS: the pause won and cancels the read until it ends (on_pause)
+    writing,            // a reply is being written; nothing is read meanwhile
+    writing_last,       // the client sent EOF: finish once this reply is written
+    writing_then_stop,  // stop() came during a write: close once it is written
+    finishing,          // the last reply is written: close_notify, or a lingering close
+    closed,
+  };
+  phase phase_ = phase::reading;
   ending ending_ = ending::error;  // see close()
   boost::system::error_code ending_error_;
   // The part of a reply the socket did not take at once: the only buffer a session owns, and only
