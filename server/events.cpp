@@ -2,6 +2,7 @@
 
 #include "common/endpoint.hpp"
 #include "common/errors.hpp"
+#include "common/tls.hpp"
 
 #include <cstdio>
 #include <string>
@@ -117,11 +118,13 @@ void tls(const logger& log, const endpoint& peer, std::string_view protocol,
                                       : ", client certificate " + std::string(client_certificate)));
 }
 
-void handshake_failed(const logger& log, const endpoint& peer, std::string_view error) {
+void handshake_failed(const logger& log, const endpoint& peer,
+                      const boost::system::error_code& ec) {
   if (!log.is_enabled(log_level::warning)) return;
+  const std::string error = describe_tls_error(ec);
   const std::string who = format_endpoint(peer);
   log.event(log_level::warning, "handshake_failed", {{"peer", who}, {"error", error}},
-            "TLS handshake with " + who + " failed: " + std::string(error));
+            "TLS handshake with " + who + " failed: " + error);
 }
 
 void handshake_timeout(const logger& log, const endpoint& peer, bool is_proxy_header) {

@@ -41,7 +41,7 @@ void proxy_header_bad_address(const logger& log, const endpoint& peer);
 
 void tls(const logger& log, const endpoint& peer, std::string_view protocol,
          std::string_view client_certificate);
-void handshake_failed(const logger& log, const endpoint& peer, std::string_view error);
+void handshake_failed(const logger& log, const endpoint& peer, const boost::system::error_code& ec);
 // `is_proxy_header`: the PROXY header was not complete yet (else the TLS handshake was not).
 void handshake_timeout(const logger& log, const endpoint& peer, bool is_proxy_header);
 

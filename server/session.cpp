@@ -3,15 +3,10 @@
 #include "common/endpoint.hpp"
 #include "common/errors.hpp"
 #include "common/proxy_header.hpp"
-#include "common/tls.hpp"
 #include "server/events.hpp"
-#include "server/listener.hpp"
 #include "server/session_registry.hpp"
 
-#include <openssl/ssl.h>
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/ssl/error.hpp>
-#include <boost/asio/write.hpp>
 
 #include <cstdio>
 #include <cstring>
@@ -37,7 +32,7 @@ ending ending_for(const error_code& ec) {
 session::session(tcp_socket socket, const asio::ip::tcp::endpoint& peer, slot_pool::slot connection,
                  const session_context& context)
     : connection_slot_(std::move(connection)),
-      socket_(std::move(socket)),
+      transport_(std::move(socket), context.tls),
       context_(context),
       policy_(context.reply, context.log.is_enabled(log_level::debug)
                                  ? reply_policy::message_observer([this](std::string_view m) {
@@ -58,14 +53,14 @@ session::~session() {
 }
 
 steady_timer& session::timer() {
-  if (!timer_) timer_ = std::make_unique<steady_timer>(socket_.get_executor());
+  if (!timer_) timer_ = std::make_unique<steady_timer>(transport_.socket().get_executor());
   return *timer_;
 }
 
 void session::start() {
   // Reads and writes are tried at once and must never block the reactor.
   error_code ignored;
-  socket_.non_blocking(true, ignored);
+  transport_.socket().non_blocking(true, ignored);
   context_.registry.add(this, peer_.address());
   ++context_.counters.connections_total;
   ++context_.counters.connections_active;
@@ -80,10 +75,10 @@ void session::start() {
 // The header is read into the small buffer; bytes after it in the same read are the client's
 // first data (or the start of its TLS handshake) and are passed on, never echoed as header.
 void session::do_read_proxy_header() {
-  socket_.async_read_some(asio::buffer(first_bytes_),
-                          [self = shared_from_this()](const error_code& ec, std::size_t n) {
-                            self->on_proxy_header(ec, n);
-                          });
+  transport_.socket().async_read_some(
+      asio::buffer(first_bytes_), [self = shared_from_this()](const error_code& ec, std::size_t n) {
+        self->on_proxy_header(ec, n);
+      });
 }
 
 void session::on_proxy_header(const error_code& ec, std::size_t n) {
@@ -116,9 +111,8 @@ void session::on_proxy_header(const error_code& ec, std::size_t n) {
     if (limit != 0 && context_.registry.count_from(address) > limit) {
       context_.counters.count_refusal(refusal::per_ip);
       events::refused_per_ip(context_.log, peer_, limit);
-      error_code ignored;
-      if (context_.tls == nullptr) socket_.send(asio::buffer(listener::refusal), 0, ignored);
-      return close(ending::refused);  // a TLS client: without a byte, see server::refuse
+      transport_.refuse();
+      return close(ending::refused);
     }
   }
   const std::size_t header_bytes = proxy_header_->consumed();
@@ -132,7 +126,7 @@ void session::on_connected(std::string_view early_data) {
   const std::uint64_t open = context_.counters.connections_active;
   events::accepted(context_.log, peer_, open);
   last_activity_tick_ = context_.now_tick;
-  if (context_.tls != nullptr) {
+  if (transport_.has_handshake()) {
     phase_ = phase::handshake;
     return early_data.empty() ? do_await_hello() : do_handshake(early_data);
   }
@@ -144,9 +138,9 @@ void session::on_connected(std::string_view early_data) {
 // The TLS state waits for the ClientHello: a silent connection costs a pending wait, not an
 // ssl::stream (issue 12: 3,000 silent clients took 250 MB).
 void session::do_await_hello() {
-  socket_.async_wait(tcp_socket::wait_read, [self = shared_from_this()](const error_code& ec) {
-    self->on_hello_ready(ec);
-  });
+  transport_.socket().async_wait(
+      tcp_socket::wait_read,
+      [self = shared_from_this()](const error_code& ec) { self->on_hello_ready(ec); });
 }
 
 // Readable: the ClientHello, or anything else (plaintext), which the handshake reports. A client
@@ -156,7 +150,8 @@ void session::on_hello_ready(const error_code& ec) {
   if (phase_ == phase::closed) return;
   char first = 0;
   error_code peek_ec = ec;
-  if (!peek_ec) socket_.receive(asio::buffer(&first, 1), tcp_socket::message_peek, peek_ec);
+  if (!peek_ec)
+    transport_.socket().receive(asio::buffer(&first, 1), tcp_socket::message_peek, peek_ec);
   if (peek_ec == asio::error::would_block) return do_await_hello();  // woken for nothing
   if (peek_ec) return close(ending_for(peek_ec), peek_ec);
   do_handshake({});
@@ -176,10 +171,8 @@ void session::do_handshake(std::string_view early_data) {
     }
     return close(ending::refused);
   }
-  tls_ = std::make_unique<asio::ssl::stream<tcp_socket&>>(socket_, *context_.tls);
-  tls_->async_handshake(
-      asio::ssl::stream_base::server, asio::buffer(early_data.data(), early_data.size()),
-      [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_handshake(ec); });
+  transport_.async_handshake(
+      early_data, [self = shared_from_this()](const error_code& ec) { self->on_handshake(ec); });
 }
 
 void session::on_handshake(const error_code& ec) {
@@ -188,12 +181,10 @@ void session::on_handshake(const error_code& ec) {
   if (phase_ == phase::closed) return;
   if (ec) {
     ++context_.counters.tls_handshake_failures;
-    events::handshake_failed(context_.log, peer_, describe_tls_error(ec));
+    events::handshake_failed(context_.log, peer_, ec);
     return close(ending::tls_handshake_failed);
   }
-  const std::string subject = peer_certificate_subject(tls_->native_handle());
-  const std::string protocol = ::SSL_get_version(tls_->native_handle());
-  events::tls(context_.log, peer_, protocol, subject);
+  events::tls(context_.log, peer_, transport_.tls_protocol(), transport_.peer_certificate());
   phase_ = phase::reading;
   do_read();
 }
@@ -212,8 +203,9 @@ void session::close(ending why, const error_code& ec) {
   phase_ = phase::closed;
   ending_ = why;
   ending_error_ = ec;
+  // Cancels the pending read or write: their handlers see phase::closed.
   error_code ignored;
-  socket_.close(ignored);  // cancels the pending read or write: their handlers see phase::closed
+  transport_.socket().close(ignored);
   if (timer_) timer_->cancel();
 }
 
@@ -263,8 +255,7 @@ void session::do_read() {
   auto on_done = [self = shared_from_this()](const error_code& ec, std::size_t n) {
     self->on_first_bytes(ec, n);
   };
-  if (tls_) return tls_->async_read_some(asio::buffer(first_bytes_), std::move(on_done));
-  socket_.async_read_some(asio::buffer(first_bytes_), std::move(on_done));
+  transport_.async_read_some(asio::buffer(first_bytes_), std::move(on_done));
 }
 
 void session::on_first_bytes(const error_code& ec, std::size_t n) {
@@ -283,17 +274,10 @@ void session::on_first_bytes(const error_code& ec, std::size_t n) {
   on_read(ec, std::string_view(context_.read_buffer, read_more(n)));
 }
 
-// Maybe more: takes it now into the shared buffer, after the `n` bytes already there. An error
-// here shows again on the next read, after these bytes. Over TLS, only what OpenSSL has already
-// decrypted: reading from the socket could make OpenSSL write (a key update), and a write the
-// non-blocking socket refused halfway would break the stream.
+// Maybe more: takes it now into the shared buffer, after the `n` bytes already there.
 std::size_t session::read_more(std::size_t n) {
-  const asio::mutable_buffer rest(context_.read_buffer + n, context_.read_buffer_size - n);
-  error_code ec;
-  if (!tls_) return n + socket_.read_some(rest, ec);
-  const int pending = ::SSL_pending(tls_->native_handle());
-  if (pending <= 0) return n;
-  return n + tls_->read_some(asio::buffer(rest, static_cast<std::size_t>(pending)), ec);
+  return n + transport_.read_available(
+                 asio::buffer(context_.read_buffer + n, context_.read_buffer_size - n));
 }
 
 // Only while awaiting the rest of a message (see do_await_rest), with the pause timer running.
@@ -302,8 +286,8 @@ std::size_t session::read_more(std::size_t n) {
 // (as "woken for nothing") would leave the message unanswered until more bytes or EOF came.
 void session::on_read_ready() {
   error_code read_ec;
-  const std::size_t n =
-      socket_.read_some(asio::buffer(context_.read_buffer, context_.read_buffer_size), read_ec);
+  const std::size_t n = transport_.socket().read_some(
+      asio::buffer(context_.read_buffer, context_.read_buffer_size), read_ec);
   if (read_ec == asio::error::would_block) return do_wait_readable();
   phase_ = phase::reading;
   timer().cancel();
@@ -314,9 +298,7 @@ void session::on_read_ready() {
 // shared one, which do_write never keeps.
 void session::on_read(const error_code& ec, std::string_view data) {
   if (phase_ == phase::closed) return;
-  // Over TLS, a close_notify is eof; a TCP FIN without one is stream_truncated, taken the same
-  // way: an echo server has no message whose end an attacker could forge.
-  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+  if (transport::is_end_of_stream(ec)) {
     // The client half-closed: what it sent is all there is. Reply to any unterminated message,
     // then finish (on_write sees phase::writing_last).
     const std::string_view reply = policy_.flush_partial();
@@ -357,13 +339,14 @@ void session::do_await_rest() {
   phase_ = phase::awaiting_rest;
   timer().expires_after(context_.message_wait);
   timer().async_wait([self = shared_from_this()](const error_code& ec) { self->on_pause(ec); });
-  if (tls_) return do_read();
+  if (transport_.holds_input()) return do_read();
   do_wait_readable();
 }
 
 void session::do_wait_readable() {
-  socket_.async_wait(tcp_socket::wait_read,
-                     [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
+  transport_.socket().async_wait(
+      tcp_socket::wait_read,
+      [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
 }
 
 void session::on_readable(const error_code& ec) {
@@ -378,8 +361,8 @@ void session::on_pause(const error_code& ec) {
   if (timer().expiry() > std::chrono::steady_clock::now()) return;
   phase_ = phase::reading;
   error_code ignored;
-  socket_.cancel(ignored);  // on_readable now sees operation_aborted and phase::reading
-  if (tls_) {
+  transport_.socket().cancel(ignored);  // on_readable now sees operation_aborted and phase::reading
+  if (transport_.holds_input()) {
     // on_first_bytes answers the partial message once the read has ended. A TLS read between two
     // of its steps (half a record in, the next socket read not started yet) misses this cancel and
     // reads on; so cancel again after another wait, until the read has ended.
@@ -402,28 +385,16 @@ void session::do_write(std::string_view bytes) {
     context_.counters.messages += messages;
   if (phase_ != phase::writing_last) phase_ = phase::writing;
   last_activity_tick_ = context_.now_tick;
-  if (tls_) {
-    unsent_.assign(bytes.begin(), bytes.end());
-    sent_at_once_ = 0;
-    asio::async_write(*tls_, asio::buffer(unsent_),
-                      [self = shared_from_this()](const error_code& ec, std::size_t written) {
-                        self->on_write(ec, written);
-                      });
-    return;
-  }
   error_code ec;
-  std::size_t n = socket_.write_some(asio::buffer(bytes.data(), bytes.size()), ec);
-  if (ec == asio::error::would_block) {
-    ec.clear();
-    n = 0;
-  }
+  const std::size_t n = transport_.write_now(bytes, ec);
   if (ec || n == bytes.size()) return on_write(ec, n);
   unsent_.assign(bytes.begin() + static_cast<std::ptrdiff_t>(n), bytes.end());
   sent_at_once_ = n;
-  asio::async_write(socket_, asio::buffer(unsent_),
-                    [self = shared_from_this()](const error_code& write_ec, std::size_t written) {
-                      self->on_write(write_ec, self->sent_at_once_ + written);
-                    });
+  transport_.async_write(
+      asio::buffer(unsent_),
+      [self = shared_from_this()](const error_code& write_ec, std::size_t written) {
+        self->on_write(write_ec, self->sent_at_once_ + written);
+      });
 }
 
 void session::on_write(const error_code& ec, std::size_t n) {
@@ -453,45 +424,21 @@ void session::on_write(const error_code& ec, std::size_t n) {
   reply.empty() ? do_next() : do_write(reply);
 }
 
-// Ends a connection whose last reply is written. We shut down our sending side first so the
-// client reads a clean EOF after the reply. If the client may still be sending, closing now would
-// answer its next bytes with a reset, and a reset can destroy our reply before the client reads
-// it; so we keep reading and discarding until its EOF, for at most linger_timeout.
+// Ends a connection whose last reply is written, gracefully (see transport::async_finish),
+// within linger_timeout.
 void session::finish(ending why) {
   ending_ = why;
   phase_ = phase::finishing;
-  if (tls_) {
-    // close_notify, then the client's (already in when it sent its own first), within the
-    // linger time.
-    timer().expires_after(linger_timeout);
-    timer().async_wait([self = shared_from_this()](const error_code& ec) {
-      if (!ec) self->close(self->ending_);
-    });
-    tls_->async_shutdown(
-        [self = shared_from_this()](const error_code&) { self->close(self->ending_); });
-    return;
+  const bool is_peer_done = why == ending::eof;  // its EOF is in
+  const auto close_now = [self = shared_from_this()] { self->close(self->ending_); };
+  if (transport_.async_finish(
+          is_peer_done, asio::buffer(context_.read_buffer, context_.read_buffer_size), close_now)) {
+    return close(why);
   }
-  error_code ignored;
-  socket_.shutdown(tcp_socket::shutdown_send, ignored);
-  if (why == ending::eof) return close(why);  // the client's EOF is in: nothing to linger for
   timer().expires_after(linger_timeout);
   timer().async_wait([self = shared_from_this()](const error_code& ec) {
     if (!ec) self->close(self->ending_);
   });
-  do_drain();
-}
-
-// Discarded bytes may land in the shared buffer: nobody keeps anything there across handlers.
-void session::do_drain() {
-  socket_.async_read_some(
-      asio::buffer(context_.read_buffer, context_.read_buffer_size),
-      [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_drain(ec); });
-}
-
-void session::on_drain(const error_code& ec) {
-  if (phase_ == phase::closed) return;
-  if (ec) return close(ending_);
-  do_drain();
 }
 
 }  // namespace echo

@@ -4,9 +4,8 @@
 // server hold more than one read buffer and one reply for it (in line modes: the read's input not
 // answered yet, and one bounded piece of its replies; see reply_policy).
 //
-// With TLS (session_context::tls set) the same session runs over an ssl::stream on its socket:
-// a handshake first, writes always asynchronous (OpenSSL cannot take back half a record the
-// socket refused), and a close_notify at the end. The ssl::stream (about 85 KiB with Asio's and
+// It talks to a transport (server/transport: plain TCP, or TLS with a handshake first and a
+// close_notify at the end) and never asks which. The TLS state (about 85 KiB with Asio's and
 // OpenSSL's buffers) is made only once the client has sent something, and only while fewer than
 // --max-handshakes are in progress, so clients that connect and say nothing cost what plain ones
 // do. With --proxy-protocol a PROXY header is read before anything else (before the handshake
@@ -24,10 +23,9 @@
 #include "common/stats.hpp"
 #include "server/slot_pool.hpp"
 #include "server/socket.hpp"
+#include "server/transport.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/stream.hpp>
 
 #include <array>
 #include <chrono>
@@ -114,15 +112,10 @@ class session : public std::enable_shared_from_this<session> {
   void do_write(std::string_view bytes);
   void on_write(const boost::system::error_code& ec, std::size_t n);
   void finish(ending why);
-  void do_drain();
-  void on_drain(const boost::system::error_code& ec);
   steady_timer& timer();
 
   slot_pool::slot connection_slot_;
-  tcp_socket socket_;
-  // Only with TLS, over socket_ (which stays the session's, for closing and waiting), and only
-  // once the client has sent its first bytes.
-  std::unique_ptr<boost::asio::ssl::stream<tcp_socket&>> tls_;
+  transport transport_;
   slot_pool::slot handshake_slot_;  // from the TLS state's making to the handshake's end
   // Only until the PROXY header is complete.
   std::unique_ptr<proxy_header_parser> proxy_header_;
