@@ -2,7 +2,7 @@
 
 #include "common/endpoint.hpp"
 #include "common/errors.hpp"
-#include "common/proxy_header.hpp"
+#include "server/admission.hpp"
 #include "server/events.hpp"
 #include "server/session_registry.hpp"
 
@@ -65,7 +65,7 @@ void session::start() {
   ++context_.counters.connections_total;
   ++context_.counters.connections_active;
   if (context_.is_proxy_protocol) {
-    proxy_header_ = std::make_unique<proxy_header_parser>();
+    admission_ = std::make_unique<admission>(context_, this);
     phase_ = phase::admission;
     return do_read_proxy_header();
   }
@@ -83,41 +83,18 @@ void session::do_read_proxy_header() {
 
 void session::on_proxy_header(const error_code& ec, std::size_t n) {
   if (phase_ == phase::closed) return;
-  if (ec) {
-    events::proxy_header_missing(context_.log, peer_, ec);
-    return close(ending::no_proxy_header);
+  const admission::verdict verdict =
+      admission_->feed(ec, std::string_view(first_bytes_.data(), n), peer_, transport_);
+  switch (verdict.what) {
+    case admission::verdict::kind::read_more:
+      return do_read_proxy_header();
+    case admission::verdict::kind::refused:
+      return close(verdict.refusal);
+    case admission::verdict::kind::admitted:
+      break;
   }
-  using status = proxy_header_parser::status;
-  const std::string_view bytes(first_bytes_.data(), n);
-  const status result = proxy_header_->feed(bytes);
-  if (result == status::need_more) return do_read_proxy_header();
-  if (result == status::error) {
-    events::proxy_header_error(context_.log, peer_, proxy_header_->error());
-    return close(ending::bad_proxy_header);
-  }
-  const proxy_header& header = proxy_header_->header();
-  if (!header.is_local) {
-    error_code address_ec;
-    const auto address = asio::ip::make_address(header.source_address, address_ec);
-    if (address_ec) {  // the parser checked it already; kept for safety
-      events::proxy_header_bad_address(context_.log, peer_);
-      return close(ending::bad_proxy_header);
-    }
-    const asio::ip::tcp::endpoint proxy = peer_;
-    context_.registry.move(this, peer_.address(), address);
-    peer_ = asio::ip::tcp::endpoint(address, header.source_port);
-    events::proxy_header(context_.log, peer_, proxy, header.version);
-    const std::size_t limit = context_.max_connections_per_ip;
-    if (limit != 0 && context_.registry.count_from(address) > limit) {
-      context_.counters.count_refusal(refusal::per_ip);
-      events::refused_per_ip(context_.log, peer_, limit);
-      transport_.refuse();
-      return close(ending::refused);
-    }
-  }
-  const std::size_t header_bytes = proxy_header_->consumed();
-  proxy_header_.reset();
-  on_connected(bytes.substr(header_bytes));
+  admission_.reset();
+  on_connected(verdict.early);
 }
 
 // `early_data`: bytes that came with the PROXY header, in first_bytes_, which stays untouched

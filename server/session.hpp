@@ -37,7 +37,7 @@
 namespace echo {
 
 class session_registry;
-class proxy_header_parser;
+class admission;
 
 // What every session of one reactor shares; all of it outlives the sessions.
 struct session_context {
@@ -117,8 +117,8 @@ class session : public std::enable_shared_from_this<session> {
   slot_pool::slot connection_slot_;
   transport transport_;
   slot_pool::slot handshake_slot_;  // from the TLS state's making to the handshake's end
-  // Only until the PROXY header is complete.
-  std::unique_ptr<proxy_header_parser> proxy_header_;
+  // Only until the PROXY header stage has decided.
+  std::unique_ptr<admission> admission_;
   // Made on first use (a pause in a line mode, a lingering close): most sessions never need one,
   // and an idle session is smaller without it.
   std::unique_ptr<steady_timer> timer_;
