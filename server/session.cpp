@@ -1,14 +1,28 @@
+// The handler chain of one connection. Each arrow is one pending operation; every handler first
+// returns if phase_ is closed, and at most one read and one write are outstanding.
+//
+//   start -> [admission: do_read_proxy_header -> on_proxy_header (server/admission decides)]
+//         -> on_connected -> [handshake: do_await_hello -> on_hello_ready -> do_handshake
+//                             -> on_handshake (server/transport, TLS only)]
+//         -> do_read -> on_first_bytes -> on_read:
+//              bytes in -> reply policy (common/reply_policy) -> impairment (server/impairment:
+//              empty) -> do_write -> transport (now, or async -> on_write)
+//         -> on_write -> the rest of the read's replies, or do_next:
+//              do_read, or do_await_rest (a partial message: more bytes, via do_wait_readable ->
+//              on_readable -> on_read_ready or a TLS read, race the pause timer's on_pause)
+//   ends: eof, once, line too long -> finish (the transport's graceful close, under a linger
+//         timer) -> close; an error, stop() or check_timeouts (a switch on phase_) -> close.
+//   close(ending) closes the socket and cancels the timer; ~session writes events::closed.
+
 #include "server/session.hpp"
 
-#include "common/endpoint.hpp"
-#include "common/errors.hpp"
 #include "server/admission.hpp"
 #include "server/events.hpp"
+#include "server/impairment.hpp"
 #include "server/session_registry.hpp"
 
 #include <boost/asio/buffer.hpp>
 
-#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -360,6 +374,9 @@ void session::do_write(std::string_view bytes) {
   // Every message of a line mode has a reply, so this is where they are counted.
   if (const std::uint64_t messages = policy_.take_messages())
     context_.counters.messages += messages;
+  // The impairment seam: a stage that holds, paces, slices or drops replies takes them here, on
+  // their way to the transport. Whoever fills it in must wire it in here first.
+  static_assert(!impairment::is_active(), "the impairment stage is not wired in");
   if (phase_ != phase::writing_last) phase_ = phase::writing;
   last_activity_tick_ = context_.now_tick;
   error_code ec;
