@@ -2,7 +2,7 @@
 // returns if phase_ is closed, and at most one read and one write are outstanding.
 //
 //   start -> [admission: do_read_proxy_header -> on_proxy_header (server/admission decides)]
-//         -> on_connected -> [handshake: do_await_hello -> on_hello_ready -> do_handshake
+//         -> on_connected -> [handshake: async_wait_first_byte -> on_first_byte -> do_handshake
 //                             -> on_handshake (server/transport, TLS only)]
 //         -> do_read -> on_first_bytes -> on_read:
 //              bytes in -> reply policy (common/reply_policy) -> impairment (server/impairment:
@@ -119,32 +119,21 @@ void session::on_connected(std::string_view early_data) {
   last_activity_tick_ = context_.now_tick;
   if (transport_.has_handshake()) {
     phase_ = phase::handshake;
-    return early_data.empty() ? do_await_hello() : do_handshake(early_data);
+    if (!early_data.empty()) return do_handshake(early_data);
+    return transport_.async_wait_first_byte(
+        [self = shared_from_this()](const error_code& ec) { self->on_first_byte(ec); });
   }
   phase_ = phase::reading;
   if (!early_data.empty()) return on_read({}, early_data);
   do_read();
 }
 
-// The TLS state waits for the ClientHello: a silent connection costs a pending wait, not an
-// ssl::stream (issue 12: 3,000 silent clients took 250 MB).
-void session::do_await_hello() {
-  transport_.socket().async_wait(
-      tcp_socket::wait_read,
-      [self = shared_from_this()](const error_code& ec) { self->on_hello_ready(ec); });
-}
-
 // Readable: the ClientHello, or anything else (plaintext), which the handshake reports. A client
 // that closes without a byte (a TCP health check, a port scan) gets no TLS state at all: it is an
 // ordinary end, not a failed handshake.
-void session::on_hello_ready(const error_code& ec) {
+void session::on_first_byte(const error_code& ec) {
   if (phase_ == phase::closed) return;
-  char first = 0;
-  error_code peek_ec = ec;
-  if (!peek_ec)
-    transport_.socket().receive(asio::buffer(&first, 1), tcp_socket::message_peek, peek_ec);
-  if (peek_ec == asio::error::would_block) return do_await_hello();  // woken for nothing
-  if (peek_ec) return close(ending_for(peek_ec), peek_ec);
+  if (ec) return close(ending_for(ec), ec);
   do_handshake({});
 }
 

@@ -95,8 +95,7 @@ class session : public std::enable_shared_from_this<session> {
   void do_read_proxy_header();
   void on_proxy_header(const boost::system::error_code& ec, std::size_t n);
   void on_connected(std::string_view early_data);
-  void do_await_hello();
-  void on_hello_ready(const boost::system::error_code& ec);
+  void on_first_byte(const boost::system::error_code& ec);
   void do_handshake(std::string_view early_data);
   void on_handshake(const boost::system::error_code& ec);
   void do_next();
