@@ -2,7 +2,7 @@
 // returns if phase_ is closed, and at most one read and one write are outstanding.
 //
 //   start -> [admission: do_read_proxy_header -> on_proxy_header (server/admission decides)]
-//         -> on_connected -> [handshake: async_wait_first_byte -> on_first_byte -> do_handshake
+//         -> on_connected -> [handshake: async_wait_first_byte -> on_hello_ready -> do_handshake
 //                             -> on_handshake (server/transport, TLS only)]
 //         -> do_read -> on_first_bytes -> on_read:
 //              bytes in -> reply policy (common/reply_policy) -> impairment (server/impairment:
@@ -121,7 +121,7 @@ void session::on_connected(std::string_view early_data) {
     phase_ = phase::handshake;
     if (!early_data.empty()) return do_handshake(early_data);
     return transport_.async_wait_first_byte(
-        [self = shared_from_this()](const error_code& ec) { self->on_first_byte(ec); });
+        [self = shared_from_this()](const error_code& ec) { self->on_hello_ready(ec); });
   }
   phase_ = phase::reading;
   if (!early_data.empty()) return on_read({}, early_data);
@@ -131,7 +131,7 @@ void session::on_connected(std::string_view early_data) {
 // Readable: the ClientHello, or anything else (plaintext), which the handshake reports. A client
 // that closes without a byte (a TCP health check, a port scan) gets no TLS state at all: it is an
 // ordinary end, not a failed handshake.
-void session::on_first_byte(const error_code& ec) {
+void session::on_hello_ready(const error_code& ec) {
   if (phase_ == phase::closed) return;
   if (ec) return close(ending_for(ec), ec);
   do_handshake({});

@@ -95,7 +95,7 @@ class session : public std::enable_shared_from_this<session> {
   void do_read_proxy_header();
   void on_proxy_header(const boost::system::error_code& ec, std::size_t n);
   void on_connected(std::string_view early_data);
-  void on_first_byte(const boost::system::error_code& ec);
+  void on_hello_ready(const boost::system::error_code& ec);
   void do_handshake(std::string_view early_data);
   void on_handshake(const boost::system::error_code& ec);
   void do_next();
@@ -123,7 +123,7 @@ class session : public std::enable_shared_from_this<session> {
   std::unique_ptr<steady_timer> timer_;
   const session_context& context_;
   reply_policy policy_;
-  boost::asio::ip::tcp::endpoint peer_;  // formatted only for a log line, see peer()
+  boost::asio::ip::tcp::endpoint peer_;  // formatted only for a log line (server/events)
   std::uint64_t last_activity_tick_;
   std::chrono::steady_clock::time_point started_;
   std::uint64_t bytes_in_ = 0;
