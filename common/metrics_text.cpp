@@ -69,8 +69,8 @@ std::string prometheus_text(const stats& s, double process_start_time) {
     out.sample("echo_connections_refused_total", reason(refusal_names[i]), s.refused_by[i]);
   }
   out.family("echo_connections_closed_total", "counter", "Connections ended, by reason.");
-  for (std::size_t i = 0; i < ending_names.size(); ++i) {
-    out.sample("echo_connections_closed_total", reason(ending_names[i]), s.closed_by[i]);
+  for (std::size_t i = 0; i < ending_labels.size(); ++i) {
+    out.sample("echo_connections_closed_total", reason(ending_labels[i]), s.closed_by[i]);
   }
   out.family("echo_bytes_received_total", "counter", "Bytes read from clients.");
   out.sample("echo_bytes_received_total", "", s.bytes_in);

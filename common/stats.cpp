@@ -10,23 +10,76 @@ std::string count_of(std::uint64_t n, const char* singular, const char* plural) 
 
 }  // namespace
 
-ending ending_of(std::string_view close_reason) {
-  if (close_reason == "eof" || close_reason == "once") return ending::eof;
-  if (close_reason == "reset by peer" || close_reason == "peer stopped reading") {
-    return ending::reset;
+// No default: a new ending must choose its label here, or the build warns (-Wswitch).
+std::size_t metric_label(ending why) {
+  constexpr auto label = [](std::string_view name) {
+    std::size_t i = 0;
+    while (ending_labels[i] != name) ++i;
+    return i;
+  };
+  switch (why) {
+    case ending::eof:
+    case ending::once:
+      return label("eof");
+    case ending::reset:
+    case ending::peer_stopped_reading:
+      return label("reset");
+    // A TLS handshake or PROXY header not finished within --handshake-timeout: the client went
+    // quiet too soon, as with --idle-timeout (and the stats line's timed_out counts both).
+    case ending::idle_timeout:
+    case ending::handshake_timeout:
+      return label("idle_timeout");
+    case ending::write_timeout:
+      return label("write_timeout");
+    case ending::shutdown:
+      return label("shutdown");
+    case ending::refused:
+    case ending::no_proxy_header:
+    case ending::bad_proxy_header:
+    case ending::tls_handshake_failed:
+    case ending::line_too_long:
+    case ending::error:
+      return label("error");
   }
-  // A TLS handshake or PROXY header not finished within --handshake-timeout: the client went
-  // quiet too soon, as with --idle-timeout (and the stats line's timed_out counts both).
-  if (close_reason == "idle timeout" || close_reason == "handshake timeout") {
-    return ending::idle_timeout;
+  return label("error");
+}
+
+std::string_view ending_word(ending why) {
+  switch (why) {
+    case ending::eof:
+      return "eof";
+    case ending::once:
+      return "once";
+    case ending::reset:
+      return "reset by peer";
+    case ending::peer_stopped_reading:
+      return "peer stopped reading";
+    case ending::idle_timeout:
+      return "idle timeout";
+    case ending::handshake_timeout:
+      return "handshake timeout";
+    case ending::write_timeout:
+      return "write timeout";
+    case ending::shutdown:
+      return "shutdown";
+    case ending::refused:
+      return "refused";
+    case ending::no_proxy_header:
+      return "no PROXY header";
+    case ending::bad_proxy_header:
+      return "bad PROXY header";
+    case ending::tls_handshake_failed:
+      return "TLS handshake failed";
+    case ending::line_too_long:
+      return "line too long";
+    case ending::error:
+      return "";
   }
-  if (close_reason == "write timeout") return ending::write_timeout;
-  if (close_reason == "shutdown") return ending::shutdown;
-  return ending::error;
+  return "";
 }
 
 void stats::count_ending(ending why, std::chrono::steady_clock::duration lasted) {
-  ++closed_by[static_cast<std::size_t>(why)];
+  ++closed_by[metric_label(why)];
   const double seconds = std::chrono::duration<double>(lasted).count();
   std::size_t bucket = 0;
   while (bucket < duration_bounds.size() && seconds > duration_bounds[bucket]) ++bucket;

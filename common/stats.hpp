@@ -44,16 +44,38 @@ class counter {
   std::atomic<std::uint64_t> value_{0};
 };
 
-// Why a connection was turned away, and why one ended: the labels of the Prometheus counters.
+// Why a connection was turned away: the labels of echo_connections_refused_total.
 // max_handshakes: a TLS client that began its handshake while --max-handshakes were in progress.
 enum class refusal { max_connections, per_ip, fd_exhausted, max_handshakes };
-enum class ending { eof, reset, idle_timeout, write_timeout, error, shutdown };
 constexpr std::array<std::string_view, 4> refusal_names = {"max_connections", "per_ip",
                                                            "fd_exhausted", "max_handshakes"};
-constexpr std::array<std::string_view, 6> ending_names = {"eof",           "reset", "idle_timeout",
-                                                          "write_timeout", "error", "shutdown"};
-// A session's close reason ("eof", "reset by peer", "idle timeout", ...) as an ending.
-ending ending_of(std::string_view close_reason);
+
+// Why a connection ended. Each has its own word in the "closed" log line (ending_word), and
+// several share one label of echo_connections_closed_total (metric_label). once: --once answered;
+// peer_stopped_reading: a broken pipe; error: any other error code, whose wording the line shows.
+enum class ending {
+  eof,
+  once,
+  reset,
+  peer_stopped_reading,
+  idle_timeout,
+  handshake_timeout,
+  write_timeout,
+  shutdown,
+  refused,
+  no_proxy_header,
+  bad_proxy_header,
+  tls_handshake_failed,
+  line_too_long,
+  error,
+};
+constexpr std::array<std::string_view, 6> ending_labels = {"eof",           "reset", "idle_timeout",
+                                                           "write_timeout", "error", "shutdown"};
+// The index in ending_labels (and stats::closed_by) of the label `why` is counted under.
+std::size_t metric_label(ending why);
+// "eof", "reset by peer", "idle timeout"...; "" for ending::error, which the closed line words
+// after its error code (describe_ending).
+std::string_view ending_word(ending why);
 
 struct stats {
   // Upper bounds, in seconds, of the connection-duration histogram's buckets; one more bucket
@@ -70,7 +92,7 @@ struct stats {
   counter messages;   // line modes: messages answered
   counter tls_handshake_failures;
   std::array<counter, refusal_names.size()> refused_by;  // indexed by refusal
-  std::array<counter, ending_names.size()> closed_by;    // indexed by ending
+  std::array<counter, ending_labels.size()> closed_by;   // indexed by metric_label
   // Connection durations: a count per bucket (not cumulative), and their sum in microseconds.
   std::array<counter, duration_bounds.size() + 1> duration_buckets;
   counter duration_sum_us;

@@ -3,6 +3,7 @@
 #include "common/endpoint.hpp"
 #include "common/tls.hpp"
 #include "server/descriptor_limit.hpp"
+#include "server/events.hpp"
 #include "server/systemd.hpp"
 
 #include <algorithm>
@@ -249,12 +250,7 @@ void server::refuse(tcp_socket& socket, refusal reason, const std::string& peer,
   }
   socket.close(ignored);
   if (refusal_log_.admit()) {
-    log_.event(
-        log_level::warning, "refused",
-        {{"peer", peer},
-         {"reason", refusal_names[static_cast<std::size_t>(reason)]},
-         {"held_back", refusal_log_.held_back()}},
-        "refused " + peer + ": " + std::string(why) + held_back_note(refusal_log_.held_back()));
+    events::refused(log_, peer, reason, why, refusal_log_.held_back());
   }
 }
 

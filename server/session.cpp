@@ -1,18 +1,28 @@
+// The handler chain of one connection. Each arrow is one pending operation; every handler first
+// returns if phase_ is closed, and at most one read and one write are outstanding.
+//
+//   start -> [admission: do_read_proxy_header -> on_proxy_header (server/admission decides)]
+//         -> on_connected -> [handshake: async_wait_first_byte -> on_hello_ready -> do_handshake
+//                             -> on_handshake (server/transport, TLS only)]
+//         -> do_read -> on_first_bytes -> on_read:
+//              bytes in -> reply policy (common/reply_policy) -> impairment (server/impairment:
+//              empty) -> do_write -> transport (now, or async -> on_write)
+//         -> on_write -> the rest of the read's replies, or do_next:
+//              do_read, or do_await_rest (a partial message: more bytes, via do_wait_readable ->
+//              on_readable -> on_read_ready or a TLS read, race the pause timer's on_pause)
+//   ends: eof, once, line too long -> finish (the transport's graceful close, under a linger
+//         timer) -> close; an error, stop() or check_timeouts (a switch on phase_) -> close.
+//   close(ending) closes the socket and cancels the timer; ~session writes events::closed.
+
 #include "server/session.hpp"
 
-#include "common/endpoint.hpp"
-#include "common/errors.hpp"
-#include "common/proxy_header.hpp"
-#include "common/tls.hpp"
-#include "server/listener.hpp"
+#include "server/admission.hpp"
+#include "server/events.hpp"
+#include "server/impairment.hpp"
 #include "server/session_registry.hpp"
 
-#include <openssl/ssl.h>
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/ssl/error.hpp>
-#include <boost/asio/write.hpp>
 
-#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -23,12 +33,12 @@ using boost::system::error_code;
 
 namespace {
 
-constexpr std::size_t logged_message_max = 200;
-
-std::string format_seconds(std::chrono::steady_clock::duration d) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.3fs", std::chrono::duration<double>(d).count());
-  return text;
+// How an error code ends a connection: the normal ways have endings of their own.
+ending ending_for(const error_code& ec) {
+  if (ec == asio::error::eof) return ending::eof;
+  if (ec == asio::error::connection_reset) return ending::reset;
+  if (ec == asio::error::broken_pipe) return ending::peer_stopped_reading;
+  return ending::error;
 }
 
 }  // namespace
@@ -36,12 +46,13 @@ std::string format_seconds(std::chrono::steady_clock::duration d) {
 session::session(tcp_socket socket, const asio::ip::tcp::endpoint& peer, slot_pool::slot connection,
                  const session_context& context)
     : connection_slot_(std::move(connection)),
-      socket_(std::move(socket)),
+      transport_(std::move(socket), context.tls),
       context_(context),
-      policy_(context.reply,
-              context.log.is_enabled(log_level::debug)
-                  ? reply_policy::message_observer([this](std::string_view m) { log_message(m); })
-                  : reply_policy::message_observer()),
+      policy_(context.reply, context.log.is_enabled(log_level::debug)
+                                 ? reply_policy::message_observer([this](std::string_view m) {
+                                     events::message(context_.log, peer_, m);
+                                   })
+                                 : reply_policy::message_observer()),
       peer_(peer),
       last_activity_tick_(context.now_tick),
       started_(std::chrono::steady_clock::now()) {}
@@ -50,37 +61,26 @@ session::~session() {
   stats& counters = context_.counters;
   --counters.connections_active;
   const auto lived = std::chrono::steady_clock::now() - started_;
-  counters.count_ending(ending_of(close_reason_), lived);
-  const std::string who = peer();
-  context_.log.event(
-      log_level::info, "closed",
-      {{"peer", who},
-       {"bytes_in", bytes_in_},
-       {"bytes_out", bytes_out_},
-       {"duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(lived).count()},
-       {"reason", close_reason_}},
-      "closed " + who + " after " + format_seconds(lived) + ": " + std::to_string(bytes_in_) +
-          " bytes in, " + std::to_string(bytes_out_) + " bytes out (" + close_reason_ + ")");
+  counters.count_ending(ending_, lived);
+  events::closed(context_.log, peer_, lived, bytes_in_, bytes_out_, ending_, ending_error_);
   context_.registry.remove(this, peer_.address());
 }
 
 steady_timer& session::timer() {
-  if (!timer_) timer_ = std::make_unique<steady_timer>(socket_.get_executor());
+  if (!timer_) timer_ = std::make_unique<steady_timer>(transport_.socket().get_executor());
   return *timer_;
 }
-
-std::string session::peer() const { return format_endpoint(peer_); }
 
 void session::start() {
   // Reads and writes are tried at once and must never block the reactor.
   error_code ignored;
-  socket_.non_blocking(true, ignored);
+  transport_.socket().non_blocking(true, ignored);
   context_.registry.add(this, peer_.address());
   ++context_.counters.connections_total;
   ++context_.counters.connections_active;
   if (context_.is_proxy_protocol) {
-    proxy_header_ = std::make_unique<proxy_header_parser>();
-    is_handshaking_ = true;
+    admission_ = std::make_unique<admission>(context_, this);
+    phase_ = phase::admission;
     return do_read_proxy_header();
   }
   on_connected({});
@@ -89,101 +89,51 @@ void session::start() {
 // The header is read into the small buffer; bytes after it in the same read are the client's
 // first data (or the start of its TLS handshake) and are passed on, never echoed as header.
 void session::do_read_proxy_header() {
-  socket_.async_read_some(asio::buffer(first_bytes_),
-                          [self = shared_from_this()](const error_code& ec, std::size_t n) {
-                            self->on_proxy_header(ec, n);
-                          });
+  transport_.socket().async_read_some(
+      asio::buffer(first_bytes_), [self = shared_from_this()](const error_code& ec, std::size_t n) {
+        self->on_proxy_header(ec, n);
+      });
 }
 
 void session::on_proxy_header(const error_code& ec, std::size_t n) {
-  if (is_closed_) return;
-  if (ec) {
-    context_.log.event(log_level::info, "proxy_header_missing",
-                       {{"peer", peer()}, {"error", describe_ending(ec)}},
-                       peer() + " closed before its PROXY header: " + describe_ending(ec));
-    return close("no PROXY header");
+  if (phase_ == phase::closed) return;
+  const admission::verdict verdict =
+      admission_->feed(ec, std::string_view(first_bytes_.data(), n), peer_, transport_);
+  switch (verdict.what) {
+    case admission::verdict::kind::read_more:
+      return do_read_proxy_header();
+    case admission::verdict::kind::refused:
+      return close(verdict.refusal);
+    case admission::verdict::kind::admitted:
+      break;
   }
-  using status = proxy_header_parser::status;
-  const std::string_view bytes(first_bytes_.data(), n);
-  const status result = proxy_header_->feed(bytes);
-  if (result == status::need_more) return do_read_proxy_header();
-  if (result == status::error) {
-    context_.log.event(log_level::warning, "proxy_header_error",
-                       {{"peer", peer()}, {"error", proxy_header_->error()}},
-                       peer() + ": " + proxy_header_->error() + "; closing");
-    return close("bad PROXY header");
-  }
-  const proxy_header& header = proxy_header_->header();
-  if (!header.is_local) {
-    error_code address_ec;
-    const auto address = asio::ip::make_address(header.source_address, address_ec);
-    if (address_ec) {  // the parser checked it already; kept for safety
-      context_.log.event(log_level::warning, "proxy_header_error",
-                         {{"peer", peer()}, {"error", "bad source address"}},
-                         peer() + ": PROXY header with a bad source address; closing");
-      return close("bad PROXY header");
-    }
-    const std::string proxy = peer();
-    context_.registry.move(this, peer_.address(), address);
-    peer_ = asio::ip::tcp::endpoint(address, header.source_port);
-    context_.log.event(log_level::debug, "proxy_header",
-                       {{"peer", peer()}, {"proxy", proxy}, {"version", header.version}},
-                       "PROXY v" + std::to_string(header.version) + " header from " + proxy +
-                           ": the client is " + peer());
-    const std::size_t limit = context_.max_connections_per_ip;
-    if (limit != 0 && context_.registry.count_from(address) > limit) {
-      context_.counters.count_refusal(refusal::per_ip);
-      context_.log.event(log_level::warning, "refused",
-                         {{"peer", peer()}, {"reason", "per_ip"}, {"limit", limit}},
-                         "refused " + peer() + ": " + std::to_string(limit) +
-                             " connections open from it (--max-connections-per-ip)");
-      error_code ignored;
-      if (context_.tls == nullptr) socket_.send(asio::buffer(listener::refusal), 0, ignored);
-      return close("refused");  // a TLS client: without a byte, see server::refuse
-    }
-  }
-  const std::size_t header_bytes = proxy_header_->consumed();
-  proxy_header_.reset();
-  is_handshaking_ = false;
-  on_connected(bytes.substr(header_bytes));
+  admission_.reset();
+  on_connected(verdict.early);
 }
 
 // `early_data`: bytes that came with the PROXY header, in first_bytes_, which stays untouched
 // until the handshake or on_read has used them.
 void session::on_connected(std::string_view early_data) {
   const std::uint64_t open = context_.counters.connections_active;
-  context_.log.event(log_level::info, "accepted", {{"peer", peer()}, {"open", open}},
-                     "connection from " + peer() + " (" + std::to_string(open) + " open)");
+  events::accepted(context_.log, peer_, open);
   last_activity_tick_ = context_.now_tick;
-  if (context_.tls != nullptr) {
-    is_handshaking_ = true;
-    return early_data.empty() ? do_await_hello() : do_handshake(early_data);
+  if (transport_.has_handshake()) {
+    phase_ = phase::handshake;
+    if (!early_data.empty()) return do_handshake(early_data);
+    return transport_.async_wait_first_byte(
+        [self = shared_from_this()](const error_code& ec) { self->on_hello_ready(ec); });
   }
+  phase_ = phase::reading;
   if (!early_data.empty()) return on_read({}, early_data);
   do_read();
-}
-
-// The TLS state waits for the ClientHello: a silent connection costs a pending wait, not an
-// ssl::stream (issue 12: 3,000 silent clients took 250 MB).
-void session::do_await_hello() {
-  socket_.async_wait(tcp_socket::wait_read, [self = shared_from_this()](const error_code& ec) {
-    self->on_hello_ready(ec);
-  });
 }
 
 // Readable: the ClientHello, or anything else (plaintext), which the handshake reports. A client
 // that closes without a byte (a TCP health check, a port scan) gets no TLS state at all: it is an
 // ordinary end, not a failed handshake.
 void session::on_hello_ready(const error_code& ec) {
-  if (is_closed_) return;
-  char first = 0;
-  error_code peek_ec = ec;
-  if (!peek_ec) socket_.receive(asio::buffer(&first, 1), tcp_socket::message_peek, peek_ec);
-  if (peek_ec == asio::error::would_block) return do_await_hello();  // woken for nothing
-  if (peek_ec) {
-    is_handshaking_ = false;
-    return close(describe_ending(peek_ec));
-  }
+  if (phase_ == phase::closed) return;
+  if (ec) return close(ending_for(ec), ec);
   do_handshake({});
 }
 
@@ -196,80 +146,82 @@ void session::do_handshake(std::string_view early_data) {
     context_.counters.count_refusal(refusal::max_handshakes);
     log_throttle& throttle = context_.refusal_log;
     if (throttle.admit()) {
-      const std::string limit = std::to_string(context_.handshakes.limit());
-      context_.log.event(log_level::warning, "refused",
-                         {{"peer", peer()},
-                          {"reason", "max_handshakes"},
-                          {"limit", context_.handshakes.limit()},
-                          {"held_back", throttle.held_back()}},
-                         "refused " + peer() + ": " + limit +
-                             " TLS handshakes in progress (--max-handshakes)" +
-                             held_back_note(throttle.held_back()));
+      events::refused_max_handshakes(context_.log, peer_, context_.handshakes.limit(),
+                                     throttle.held_back());
     }
-    return close("refused");
+    return close(ending::refused);
   }
-  tls_ = std::make_unique<asio::ssl::stream<tcp_socket&>>(socket_, *context_.tls);
-  tls_->async_handshake(
-      asio::ssl::stream_base::server, asio::buffer(early_data.data(), early_data.size()),
-      [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_handshake(ec); });
+  transport_.async_handshake(
+      early_data, [self = shared_from_this()](const error_code& ec) { self->on_handshake(ec); });
 }
 
 void session::on_handshake(const error_code& ec) {
   handshake_slot_.reset();
-  is_handshaking_ = false;
   last_activity_tick_ = context_.now_tick;
-  if (is_closed_) return;
+  if (phase_ == phase::closed) return;
   if (ec) {
     ++context_.counters.tls_handshake_failures;
-    const std::string why = describe_tls_error(ec);
-    context_.log.event(log_level::warning, "handshake_failed", {{"peer", peer()}, {"error", why}},
-                       "TLS handshake with " + peer() + " failed: " + why);
-    return close("TLS handshake failed");
+    events::handshake_failed(context_.log, peer_, ec);
+    return close(ending::tls_handshake_failed);
   }
-  const std::string subject = peer_certificate_subject(tls_->native_handle());
-  const std::string protocol = ::SSL_get_version(tls_->native_handle());
-  context_.log.event(log_level::info, "tls",
-                     {{"peer", peer()}, {"protocol", protocol}, {"client_certificate", subject}},
-                     "TLS " + protocol + " with " + peer() +
-                         (subject.empty() ? "" : ", client certificate " + subject));
+  events::tls(context_.log, peer_, transport_.tls_protocol(), transport_.peer_certificate());
+  phase_ = phase::reading;
   do_read();
 }
 
 void session::stop() {
-  if (is_closed_) return;
-  is_stopping_ = true;
   // With a write pending, on_write closes once it completes; otherwise only a read is pending.
-  if (!is_writing_) close("shutdown");
+  if (phase_ == phase::writing || phase_ == phase::writing_last) {
+    phase_ = phase::writing_then_stop;
+    return;
+  }
+  close(ending::shutdown);
 }
 
-void session::close(std::string_view reason) {
-  if (is_closed_) return;
-  is_closed_ = true;
-  close_reason_ = reason;
+void session::close(ending why, const error_code& ec) {
+  if (phase_ == phase::closed) return;
+  phase_ = phase::closed;
+  ending_ = why;
+  ending_error_ = ec;
+  // Cancels the pending read or write: their handlers see phase::closed.
   error_code ignored;
-  socket_.close(ignored);  // cancels the pending read or write: their handlers see is_closed_
+  transport_.socket().close(ignored);
   if (timer_) timer_->cancel();
 }
 
 void session::check_timeouts(std::uint64_t now) {
-  if (is_closed_) return;
-  // While a write is pending, the last activity is when it started: the client has taken nothing
-  // of it since.
-  const std::uint64_t limit = is_writing_       ? context_.write_timeout_ticks
-                              : is_handshaking_ ? context_.handshake_timeout_ticks
-                                                : context_.idle_timeout_ticks;
+  std::uint64_t limit = context_.idle_timeout_ticks;
+  ending why = ending::idle_timeout;
+  switch (phase_) {
+    case phase::closed:
+      return;
+    case phase::admission:
+    case phase::handshake:
+      limit = context_.handshake_timeout_ticks;
+      why = ending::handshake_timeout;
+      break;
+    // While a write is pending, the last activity is when it started: the client has taken
+    // nothing of it since.
+    case phase::writing:
+    case phase::writing_last:
+    case phase::writing_then_stop:
+      limit = context_.write_timeout_ticks;
+      why = ending::write_timeout;
+      break;
+    case phase::reading:
+    case phase::awaiting_rest:
+    case phase::pausing:
+    case phase::finishing:
+      break;
+  }
   // Strictly more than `limit` ticks: a tick may come just after the activity it follows.
   if (limit == 0 || now - last_activity_tick_ <= limit) return;
   ++context_.counters.timed_out;
-  if (is_handshaking_) {
-    if (!proxy_header_) ++context_.counters.tls_handshake_failures;  // on_handshake won't count it
-    context_.log.event(
-        log_level::warning, "handshake_timeout",
-        {{"peer", peer()}, {"stage", proxy_header_ ? "proxy_header" : "tls"}},
-        peer() + (proxy_header_ ? ": no complete PROXY header" : ": TLS handshake not finished") +
-            " within the handshake timeout; closing");
+  if (phase_ == phase::handshake) ++context_.counters.tls_handshake_failures;  // not on_handshake
+  if (why == ending::handshake_timeout) {
+    events::handshake_timeout(context_.log, peer_, phase_ == phase::admission);
   }
-  close(is_writing_ ? "write timeout" : is_handshaking_ ? "handshake timeout" : "idle timeout");
+  close(why);
 }
 
 // Reads into a small buffer of the session's own, not the reactor's shared one (an async read
@@ -283,15 +235,15 @@ void session::do_read() {
   auto on_done = [self = shared_from_this()](const error_code& ec, std::size_t n) {
     self->on_first_bytes(ec, n);
   };
-  if (tls_) return tls_->async_read_some(asio::buffer(first_bytes_), std::move(on_done));
-  socket_.async_read_some(asio::buffer(first_bytes_), std::move(on_done));
+  transport_.async_read_some(asio::buffer(first_bytes_), std::move(on_done));
 }
 
 void session::on_first_bytes(const error_code& ec, std::size_t n) {
-  if (is_closed_) return;
-  if (is_awaiting_rest_ || is_paused_) timer().cancel();  // TLS: the read ended the wait
-  is_awaiting_rest_ = false;
-  if (std::exchange(is_paused_, false) && ec == asio::error::operation_aborted) {
+  if (phase_ == phase::closed) return;
+  const phase was = std::exchange(phase_, phase::reading);
+  // TLS: the read ended the wait, and a read the pause cancelled answers the partial message.
+  if (was == phase::awaiting_rest || was == phase::pausing) timer().cancel();
+  if (was == phase::pausing && ec == asio::error::operation_aborted) {
     const std::string_view reply = policy_.flush_partial();
     return reply.empty() ? do_read() : do_write(reply);
   }
@@ -302,17 +254,10 @@ void session::on_first_bytes(const error_code& ec, std::size_t n) {
   on_read(ec, std::string_view(context_.read_buffer, read_more(n)));
 }
 
-// Maybe more: takes it now into the shared buffer, after the `n` bytes already there. An error
-// here shows again on the next read, after these bytes. Over TLS, only what OpenSSL has already
-// decrypted: reading from the socket could make OpenSSL write (a key update), and a write the
-// non-blocking socket refused halfway would break the stream.
+// Maybe more: takes it now into the shared buffer, after the `n` bytes already there.
 std::size_t session::read_more(std::size_t n) {
-  const asio::mutable_buffer rest(context_.read_buffer + n, context_.read_buffer_size - n);
-  error_code ec;
-  if (!tls_) return n + socket_.read_some(rest, ec);
-  const int pending = ::SSL_pending(tls_->native_handle());
-  if (pending <= 0) return n;
-  return n + tls_->read_some(asio::buffer(rest, static_cast<std::size_t>(pending)), ec);
+  return n + transport_.read_available(
+                 asio::buffer(context_.read_buffer + n, context_.read_buffer_size - n));
 }
 
 // Only while awaiting the rest of a message (see do_await_rest), with the pause timer running.
@@ -321,10 +266,10 @@ std::size_t session::read_more(std::size_t n) {
 // (as "woken for nothing") would leave the message unanswered until more bytes or EOF came.
 void session::on_read_ready() {
   error_code read_ec;
-  const std::size_t n =
-      socket_.read_some(asio::buffer(context_.read_buffer, context_.read_buffer_size), read_ec);
+  const std::size_t n = transport_.socket().read_some(
+      asio::buffer(context_.read_buffer, context_.read_buffer_size), read_ec);
   if (read_ec == asio::error::would_block) return do_wait_readable();
-  is_awaiting_rest_ = false;
+  phase_ = phase::reading;
   timer().cancel();
   on_read(read_ec, std::string_view(context_.read_buffer, n));
 }
@@ -332,23 +277,19 @@ void session::on_read_ready() {
 // `data` is valid only during the call: it is in the session's small buffer or the reactor's
 // shared one, which do_write never keeps.
 void session::on_read(const error_code& ec, std::string_view data) {
-  if (is_closed_) return;
-  // Over TLS, a close_notify is eof; a TCP FIN without one is stream_truncated, taken the same
-  // way: an echo server has no message whose end an attacker could forge.
-  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+  if (phase_ == phase::closed) return;
+  if (transport::is_end_of_stream(ec)) {
     // The client half-closed: what it sent is all there is. Reply to any unterminated message,
-    // then finish (on_write sees is_peer_done_).
-    is_peer_done_ = true;
+    // then finish (on_write sees phase::writing_last).
     const std::string_view reply = policy_.flush_partial();
-    reply.empty() ? finish("eof") : do_write(reply);
+    if (reply.empty()) return finish(ending::eof);
+    phase_ = phase::writing_last;
+    do_write(reply);
     return;
   }
   if (ec) {
-    if (!is_normal_ending(ec))
-      context_.log.event(log_level::warning, "read_failed",
-                         {{"peer", peer()}, {"error", lower_message(ec)}},
-                         "read from " + peer() + ": " + lower_message(ec));
-    close(describe_ending(ec));
+    events::read_failed(context_.log, peer_, ec);
+    close(ending_for(ec), ec);
     return;
   }
   bytes_in_ += data.size();
@@ -365,45 +306,47 @@ void session::do_next() {
   // Waiting for the client from here on: keep no more than a short reply's memory meanwhile.
   policy_.release_memory();
   if (unsent_.capacity() > kept_unsent_capacity) std::vector<char>().swap(unsent_);
+  phase_ = phase::reading;
   policy_.has_partial() ? do_await_rest() : do_read();
 }
 
 // Waits for either more bytes or a pause of message_wait. Only one of the two may win: whichever
-// takes it (bytes actually read, or the pause) clears is_awaiting_rest_, and the other then does
+// takes it (bytes actually read, or the pause) ends phase::awaiting_rest, and the other then does
 // nothing. A wakeup that finds no bytes wins nothing: the wait and the timer go on.
 // Over TLS the socket may be quiet while OpenSSL holds the rest, so the race is with a read of
 // the TLS stream, which the timer cancels (see on_first_bytes).
 void session::do_await_rest() {
-  is_awaiting_rest_ = true;
+  phase_ = phase::awaiting_rest;
   timer().expires_after(context_.message_wait);
   timer().async_wait([self = shared_from_this()](const error_code& ec) { self->on_pause(ec); });
-  if (tls_) return do_read();
+  if (transport_.holds_input()) return do_read();
   do_wait_readable();
 }
 
 void session::do_wait_readable() {
-  socket_.async_wait(tcp_socket::wait_read,
-                     [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
+  transport_.socket().async_wait(
+      tcp_socket::wait_read,
+      [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
 }
 
 void session::on_readable(const error_code& ec) {
-  if (is_closed_ || !is_awaiting_rest_) return;
-  if (ec) return close(describe_ending(ec));
+  if (phase_ != phase::awaiting_rest) return;
+  if (ec) return close(ending_for(ec), ec);
   on_read_ready();
 }
 
 void session::on_pause(const error_code& ec) {
-  if (ec || is_closed_ || !(is_awaiting_rest_ || is_paused_)) return;
+  if (ec || !(phase_ == phase::awaiting_rest || phase_ == phase::pausing)) return;
   // A wait that had fired before a read re-armed the timer for a later message still runs.
   if (timer().expiry() > std::chrono::steady_clock::now()) return;
-  is_awaiting_rest_ = false;
+  phase_ = phase::reading;
   error_code ignored;
-  socket_.cancel(ignored);  // on_readable now sees operation_aborted and is_awaiting_rest_ false
-  if (tls_) {
+  transport_.socket().cancel(ignored);  // on_readable now sees operation_aborted and phase::reading
+  if (transport_.holds_input()) {
     // on_first_bytes answers the partial message once the read has ended. A TLS read between two
     // of its steps (half a record in, the next socket read not started yet) misses this cancel and
     // reads on; so cancel again after another wait, until the read has ended.
-    is_paused_ = true;
+    phase_ = phase::pausing;
     timer().expires_after(context_.message_wait);
     timer().async_wait([self = shared_from_this()](const error_code& e) { self->on_pause(e); });
     return;
@@ -420,57 +363,41 @@ void session::do_write(std::string_view bytes) {
   // Every message of a line mode has a reply, so this is where they are counted.
   if (const std::uint64_t messages = policy_.take_messages())
     context_.counters.messages += messages;
-  is_writing_ = true;
+  // The impairment seam: a stage that holds, paces, slices or drops replies takes them here, on
+  // their way to the transport. Whoever fills it in must wire it in here first.
+  static_assert(!impairment::is_active(), "the impairment stage is not wired in");
+  if (phase_ != phase::writing_last) phase_ = phase::writing;
   last_activity_tick_ = context_.now_tick;
-  if (tls_) {
-    unsent_.assign(bytes.begin(), bytes.end());
-    sent_at_once_ = 0;
-    asio::async_write(*tls_, asio::buffer(unsent_),
-                      [self = shared_from_this()](const error_code& ec, std::size_t written) {
-                        self->on_write(ec, written);
-                      });
-    return;
-  }
   error_code ec;
-  std::size_t n = socket_.write_some(asio::buffer(bytes.data(), bytes.size()), ec);
-  if (ec == asio::error::would_block) {
-    ec.clear();
-    n = 0;
-  }
+  const std::size_t n = transport_.write_now(bytes, ec);
   if (ec || n == bytes.size()) return on_write(ec, n);
   unsent_.assign(bytes.begin() + static_cast<std::ptrdiff_t>(n), bytes.end());
   sent_at_once_ = n;
-  asio::async_write(socket_, asio::buffer(unsent_),
-                    [self = shared_from_this()](const error_code& write_ec, std::size_t written) {
-                      self->on_write(write_ec, self->sent_at_once_ + written);
-                    });
+  transport_.async_write(
+      asio::buffer(unsent_),
+      [self = shared_from_this()](const error_code& write_ec, std::size_t written) {
+        self->on_write(write_ec, self->sent_at_once_ + written);
+      });
 }
 
 void session::on_write(const error_code& ec, std::size_t n) {
-  is_writing_ = false;
   bytes_out_ += n;
   context_.counters.bytes_out += n;
   last_activity_tick_ = context_.now_tick;
-  if (is_closed_) return;
+  if (phase_ == phase::closed) return;
   if (ec) {
-    if (!is_normal_ending(ec))
-      context_.log.event(log_level::warning, "write_failed",
-                         {{"peer", peer()}, {"error", lower_message(ec)}},
-                         "write to " + peer() + ": " + lower_message(ec));
-    close(describe_ending(ec));
+    events::write_failed(context_.log, peer_, ec);
+    close(ending_for(ec), ec);
     return;
   }
-  if (is_stopping_) return close("shutdown");
-  if (is_peer_done_) return finish("eof");
+  if (phase_ == phase::writing_then_stop) return close(ending::shutdown);
+  if (phase_ == phase::writing_last) return finish(ending::eof);
   switch (policy_.reason()) {
     case done_reason::once:
-      return finish("once");
+      return finish(ending::once);
     case done_reason::line_too_long:
-      context_.log.event(log_level::warning, "line_too_long",
-                         {{"peer", peer()}, {"max_line", context_.reply.max_line}},
-                         peer() + " sent a line longer than " +
-                             std::to_string(context_.reply.max_line) + " bytes; closing");
-      return finish("line too long");
+      events::line_too_long(context_.log, peer_, context_.reply.max_line);
+      return finish(ending::line_too_long);
     case done_reason::none:
       break;
   }
@@ -480,51 +407,21 @@ void session::on_write(const error_code& ec, std::size_t n) {
   reply.empty() ? do_next() : do_write(reply);
 }
 
-// Ends a connection whose last reply is written. We shut down our sending side first so the
-// client reads a clean EOF after the reply. If the client may still be sending, closing now would
-// answer its next bytes with a reset, and a reset can destroy our reply before the client reads
-// it; so we keep reading and discarding until its EOF, for at most linger_timeout.
-void session::finish(std::string_view reason) {
-  close_reason_ = reason;
-  if (tls_) {
-    // close_notify, then the client's (already in when it sent its own first), within the
-    // linger time.
-    timer().expires_after(linger_timeout);
-    timer().async_wait([self = shared_from_this()](const error_code& ec) {
-      if (!ec) self->close(self->close_reason_);
-    });
-    tls_->async_shutdown(
-        [self = shared_from_this()](const error_code&) { self->close(self->close_reason_); });
-    return;
+// Ends a connection whose last reply is written, gracefully (see transport::async_finish),
+// within linger_timeout.
+void session::finish(ending why) {
+  ending_ = why;
+  phase_ = phase::finishing;
+  const bool is_peer_done = why == ending::eof;  // its EOF is in
+  const auto close_now = [self = shared_from_this()] { self->close(self->ending_); };
+  if (transport_.async_finish(
+          is_peer_done, asio::buffer(context_.read_buffer, context_.read_buffer_size), close_now)) {
+    return close(why);
   }
-  error_code ignored;
-  socket_.shutdown(tcp_socket::shutdown_send, ignored);
-  if (is_peer_done_) return close(reason);
   timer().expires_after(linger_timeout);
   timer().async_wait([self = shared_from_this()](const error_code& ec) {
-    if (!ec) self->close(self->close_reason_);
+    if (!ec) self->close(self->ending_);
   });
-  do_drain();
-}
-
-// Discarded bytes may land in the shared buffer: nobody keeps anything there across handlers.
-void session::do_drain() {
-  socket_.async_read_some(
-      asio::buffer(context_.read_buffer, context_.read_buffer_size),
-      [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_drain(ec); });
-}
-
-void session::on_drain(const error_code& ec) {
-  if (is_closed_) return;
-  if (ec) return close(close_reason_);
-  do_drain();
-}
-
-void session::log_message(std::string_view message) const {
-  const std::string shown = shorten(message, logged_message_max);
-  context_.log.event(log_level::debug, "message",
-                     {{"peer", peer()}, {"bytes", message.size()}, {"text", shown}},
-                     "Received from " + peer() + ": " + escape_for_log(shown));
 }
 
 }  // namespace echo

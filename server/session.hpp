@@ -4,9 +4,8 @@
 // server hold more than one read buffer and one reply for it (in line modes: the read's input not
 // answered yet, and one bounded piece of its replies; see reply_policy).
 //
-// With TLS (session_context::tls set) the same session runs over an ssl::stream on its socket:
-// a handshake first, writes always asynchronous (OpenSSL cannot take back half a record the
-// socket refused), and a close_notify at the end. The ssl::stream (about 85 KiB with Asio's and
+// It talks to a transport (server/transport: plain TCP, or TLS with a handshake first and a
+// close_notify at the end) and never asks which. The TLS state (about 85 KiB with Asio's and
 // OpenSSL's buffers) is made only once the client has sent something, and only while fewer than
 // --max-handshakes are in progress, so clients that connect and say nothing cost what plain ones
 // do. With --proxy-protocol a PROXY header is read before anything else (before the handshake
@@ -24,10 +23,9 @@
 #include "common/stats.hpp"
 #include "server/slot_pool.hpp"
 #include "server/socket.hpp"
+#include "server/transport.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/stream.hpp>
 
 #include <array>
 #include <chrono>
@@ -39,7 +37,7 @@
 namespace echo {
 
 class session_registry;
-class proxy_header_parser;
+class admission;
 
 // What every session of one reactor shares; all of it outlives the sessions.
 struct session_context {
@@ -87,8 +85,9 @@ class session : public std::enable_shared_from_this<session> {
   void start();
   // Graceful shutdown: read no more, and close once the pending write, if any, has completed.
   void stop();
-  // Closes now. Idempotent: the first reason is the one logged.
-  void close(std::string_view reason);
+  // Closes now. Idempotent: the first ending is the one logged and counted. `ec`: the error that
+  // ended it, for ending::error's wording.
+  void close(ending why, const boost::system::error_code& ec = {});
   // Closes the session when it has been idle, or stuck on a write, for too long.
   void check_timeouts(std::uint64_t now);
 
@@ -96,7 +95,6 @@ class session : public std::enable_shared_from_this<session> {
   void do_read_proxy_header();
   void on_proxy_header(const boost::system::error_code& ec, std::size_t n);
   void on_connected(std::string_view early_data);
-  void do_await_hello();
   void on_hello_ready(const boost::system::error_code& ec);
   void do_handshake(std::string_view early_data);
   void on_handshake(const boost::system::error_code& ec);
@@ -112,39 +110,41 @@ class session : public std::enable_shared_from_this<session> {
   void on_pause(const boost::system::error_code& ec);
   void do_write(std::string_view bytes);
   void on_write(const boost::system::error_code& ec, std::size_t n);
-  void finish(std::string_view reason);
-  void do_drain();
-  void on_drain(const boost::system::error_code& ec);
-  void log_message(std::string_view message) const;
+  void finish(ending why);
   steady_timer& timer();
-  std::string peer() const;
 
   slot_pool::slot connection_slot_;
-  tcp_socket socket_;
-  // Only with TLS, over socket_ (which stays the session's, for closing and waiting), and only
-  // once the client has sent its first bytes.
-  std::unique_ptr<boost::asio::ssl::stream<tcp_socket&>> tls_;
+  transport transport_;
   slot_pool::slot handshake_slot_;  // from the TLS state's making to the handshake's end
-  // Only until the PROXY header is complete.
-  std::unique_ptr<proxy_header_parser> proxy_header_;
+  // Only until the PROXY header stage has decided.
+  std::unique_ptr<admission> admission_;
   // Made on first use (a pause in a line mode, a lingering close): most sessions never need one,
   // and an idle session is smaller without it.
   std::unique_ptr<steady_timer> timer_;
   const session_context& context_;
   reply_policy policy_;
-  boost::asio::ip::tcp::endpoint peer_;  // formatted only for a log line, see peer()
+  boost::asio::ip::tcp::endpoint peer_;  // formatted only for a log line (server/events)
   std::uint64_t last_activity_tick_;
   std::chrono::steady_clock::time_point started_;
   std::uint64_t bytes_in_ = 0;
   std::uint64_t bytes_out_ = 0;
-  bool is_writing_ = false;
-  bool is_awaiting_rest_ = false;  // a readability wait and the pause timer race
-  bool is_paused_ = false;         // TLS: the pause timer won and cancelled the read
-  bool is_handshaking_ = false;    // reading the PROXY header or in the TLS handshake
-  bool is_stopping_ = false;
-  bool is_peer_done_ = false;  // the client sent EOF
-  bool is_closed_ = false;
-  std::string close_reason_;
+  // Where the session is: every handler checks it first, and check_timeouts picks its deadline
+  // from it. One value, so no combination of situations can mean nothing.
+  enum class phase : std::uint8_t {
+    admission,          // reading the PROXY header
+    handshake,          // TLS: awaiting the ClientHello, then the handshake
+    reading,            // a read is pending (or about to be)
+    awaiting_rest,      // a partial message: more bytes race the pause timer (do_await_rest)
+    pausing,            // TLS: the pause won and cancels the read until it ends (on_pause)
+    writing,            // a reply is being written; nothing is read meanwhile
+    writing_last,       // the client sent EOF: finish once this reply is written
+    writing_then_stop,  // stop() came during a write: close once it is written
+    finishing,          // the last reply is written: close_notify, or a lingering close
+    closed,
+  };
+  phase phase_ = phase::reading;
+  ending ending_ = ending::error;  // see close()
+  boost::system::error_code ending_error_;
   // The part of a reply the socket did not take at once: the only buffer a session owns, and only
   // once a write has had to wait.
   std::vector<char> unsent_;

@@ -44,7 +44,7 @@ void session_registry::stop_all() {
 
 void session_registry::close_all() {
   const std::vector<session*> all(sessions_.begin(), sessions_.end());
-  for (session* s : all) s->close("shutdown");
+  for (session* s : all) s->close(ending::shutdown);
 }
 
 }  // namespace echo

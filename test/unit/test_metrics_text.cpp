@@ -209,33 +209,35 @@ TEST_CASE("metrics_text: numbers read back as the same double", "[metrics_text]"
   }
 }
 
-TEST_CASE("metrics_text: a session's close reasons map to the closed_total labels", "[stats]") {
+TEST_CASE("metrics_text: every ending has its closed_total label and its closed-line word",
+          "[stats]") {
   struct mapping {
-    std::string close_reason;
     echo::ending ending;
+    std::string label;
+    std::string word;
   };
-  // Every reason server/session.cpp closes with (directly or through describe_ending).
+  // Every ending a session closes with; the words are those the closed log line has always shown.
   const std::vector<mapping> cases = {
-      {"eof", echo::ending::eof},
-      {"once", echo::ending::eof},
-      {"reset by peer", echo::ending::reset},
-      {"peer stopped reading", echo::ending::reset},
-      {"idle timeout", echo::ending::idle_timeout},
-      {"handshake timeout", echo::ending::idle_timeout},
-      {"write timeout", echo::ending::write_timeout},
-      {"shutdown", echo::ending::shutdown},
-      {"TLS handshake failed", echo::ending::error},
-      {"no PROXY header", echo::ending::error},
-      {"bad PROXY header", echo::ending::error},
-      {"refused", echo::ending::error},
-      {"line too long", echo::ending::error},
-      {"timed out", echo::ending::error},
-      {"no route to host", echo::ending::error},
-      {"", echo::ending::error},
+      {echo::ending::eof, "eof", "eof"},
+      {echo::ending::once, "eof", "once"},
+      {echo::ending::reset, "reset", "reset by peer"},
+      {echo::ending::peer_stopped_reading, "reset", "peer stopped reading"},
+      {echo::ending::idle_timeout, "idle_timeout", "idle timeout"},
+      {echo::ending::handshake_timeout, "idle_timeout", "handshake timeout"},
+      {echo::ending::write_timeout, "write_timeout", "write timeout"},
+      {echo::ending::shutdown, "shutdown", "shutdown"},
+      {echo::ending::refused, "error", "refused"},
+      {echo::ending::no_proxy_header, "error", "no PROXY header"},
+      {echo::ending::bad_proxy_header, "error", "bad PROXY header"},
+      {echo::ending::tls_handshake_failed, "error", "TLS handshake failed"},
+      {echo::ending::line_too_long, "error", "line too long"},
+      {echo::ending::error, "error", ""},
   };
+  REQUIRE(cases.size() == static_cast<std::size_t>(echo::ending::error) + 1);
   for (const auto& c : cases) {
-    CAPTURE(c.close_reason);
-    CHECK(echo::ending_of(c.close_reason) == c.ending);
+    CAPTURE(static_cast<int>(c.ending));
+    CHECK(echo::ending_labels[echo::metric_label(c.ending)] == c.label);
+    CHECK(echo::ending_word(c.ending) == c.word);
   }
 }
 
