@@ -1,130 +1,520 @@
 #!/usr/bin/env python3
-"""report.py: bench/run's tables. Reads what bench/run measured and prints markdown.
+"""report.py: bench/run's arithmetic and its page. bench/run builds, starts the servers, runs the
+load and reads the clocks; everything it computes from those readings, and every line it writes
+into bench/RESULTS.md, comes from here: one small function each, unit tested by
+test/bench/test_report.py.
 
-    report.py SERVERS METRICS RESULTS
+    report.py COMMAND ARGS...            (report.py COMMAND --help: the arguments of one)
 
-SERVERS  name <TAB> label, one a line, in column order; the one named epoll_echo is the baseline
-METRICS  key <TAB> table <TAB> label <TAB> target <TAB> format [<TAB> reduce], one a line, in
-         row order; format is a Python format spec for the value ("{:,.0f}"); reduce is how
-         rounds become one figure: median (the default) or max
-RESULTS  key <TAB> server <TAB> round <TAB> value <TAB> note; value may be empty (then note says
-         why). Several rounds of one key and server are reduced to one figure (see reduce). Key "*" carries
-         a note on the server as a whole (a peer that could not be installed, a warning our
-         server logged): those are listed once, after the tables.
-
-Every cell is "value (ratio)" with ratio = value / epoll_echo's value for the same row, so the
-targets read the same way for every row: lower is better for times and memory, higher for rates.
-Notes become numbered footnotes under the table they belong to.
+While measuring, one run at a time (figures come out as "%.6f", as results.tsv keeps them):
+    fields FILE KEY...                   values of echo-client's --json object, space-separated
+    window T0 T1 S0 S1 C0 C1             the window's length, and server and client CPU s in it
+    disturbance WINDOW SERVER CLIENT BEFORE AFTER    a note when others kept the test CPUs busy
+    busy BEFORE AFTER                    how busy both CPUs were over a second, % of one CPU
+    percent PART WHOLE                   100 × PART / WHOLE
+    load-limit CLIENT_PERCENT            a note when the load generator's core was full
+    per-echo CPU_S MSGS_PER_S WINDOW_S   server CPU µs per echo (nothing when nothing was echoed)
+    shortfall MSGS_PER_S RATE ROUND      a note when an open-loop run fell short of its rate
+    per-connection BEFORE AFTER COUNT    KiB per connection between two memory readings
+    steady PREVIOUS CURRENT              exit 0 when two memory readings are within 1%
+At the end of the run:
+    metrics --rounds N ... --scenarios LIST    the rows of the tables, as results.tsv's @metric
+    tables SERVERS METRICS RESULTS       the markdown tables, medians and ratios
+    write-results FILE TABLES --date ... the generated part of FILE (bench/RESULTS.md) replaced
 """
+import argparse
+import inspect
+import json
+import math
 import statistics
 import sys
 from collections import defaultdict
 
 BASELINE = "epoll_echo"
+BEGIN = "<!-- bench/run: begin -->"
+END = "<!-- bench/run: end -->"
+CHART_MARKERS = "<!-- bench/plot: begin -->\n<!-- bench/plot: end -->"
+
+# A closed-loop rate measured while echo-client's core was this busy is the load's limit.
+LOAD_LIMIT_PERCENT = 90
+# An open-loop run that achieved less than this share of its rate did not sustain it.
+SUSTAINED_SHARE = 0.97
+
+
+def fixed(value):
+    """A figure as bench/run records it: six decimals (awk's printf "%.6f" before report.py)."""
+    return f"{value:.6f}"
+
+
+# ---------------------------------------------------------------------------------------------
+# While measuring: one run's readings become its figures and notes.
+
+
+def fields(path, keys):
+    """The values of KEYS in the JSON object in PATH (echo-client --json), "" for a missing one."""
+    with open(path) as f:
+        data = json.load(f)
+    return [str(data.get(k, "")) for k in keys]
+
+
+def window(t0, t1, s0, s1, c0, c1):
+    """From readings at the edges of the measuring window (T: wall clock, S: the server's CPU
+    seconds, C: the client's): its length, and the CPU seconds each side used in it."""
+    return t1 - t0, s1 - s0, c1 - c0
+
+
+def disturbance(window_s, server_cpu_s, client_cpu_s, before, after):
+    """A note when something other than the server kept CPU 1 busy (over 5% of the window) or
+    something other than the load kept CPU 0 busy (over 10%: bench/run samples there); "" when
+    neither. BEFORE and AFTER are the busy seconds of (CPU 0, CPU 1) at the window's edges."""
+    other1 = 100 * (after[1] - before[1] - server_cpu_s) / window_s
+    other0 = 100 * (after[0] - before[0] - client_cpu_s) / window_s
+    if other1 > 5 or other0 > 10:
+        return (f"other processes were busy on the test CPUs during this run ({other1:.0f}% of "
+                f"CPU 1, {other0:.0f}% of CPU 0 beyond the server and the load): "
+                "figures unreliable")
+    return ""
+
+
+def busy_percent(before, after):
+    """How much of one CPU CPU 0 and CPU 1 together were busy over one second, from their busy
+    seconds (CPU 0, CPU 1) at its start and its end."""
+    return 100 * (after[0] - before[0] + after[1] - before[1])
+
+
+def percent(part, whole):
+    """PART as a percentage of WHOLE: CPU seconds in a window as % of one CPU."""
+    return 100 * part / whole
+
+
+def load_limit(client_percent):
+    """A note when the load generator used LOAD_LIMIT_PERCENT or more of its core: a rate
+    measured then is the load's limit, not the server's. "" otherwise."""
+    if client_percent >= LOAD_LIMIT_PERCENT:
+        return (f"echo-client used {LOAD_LIMIT_PERCENT}% or more of its core: the load's limit, "
+                "not the server's")
+    return ""
+
+
+def per_echo_us(server_cpu_s, msgs_per_s, window_s):
+    """Server CPU µs per echo: the CPU it used in the window over the messages in it (the rate
+    achieved × the window's length). None when no message was echoed: no rate (None), or one
+    whose whole part is 0."""
+    if msgs_per_s is None or not math.isfinite(msgs_per_s) or int(msgs_per_s) == 0:
+        return None
+    return 1e6 * server_cpu_s / (msgs_per_s * window_s)
+
+
+def shortfall(msgs_per_s, rate, rnd):
+    """A note when an open-loop run achieved less than SUSTAINED_SHARE of its RATE (the text
+    bench/run asked for, "80000"); "" when it kept up. RND: the round, for the note."""
+    if msgs_per_s < SUSTAINED_SHARE * float(rate):
+        return f"did not sustain {rate} msgs/s (round {rnd}: {msgs_per_s:.0f})"
+    return ""
+
+
+def kib_per_connection(before_kib, after_kib, connections):
+    """Memory per connection: the growth between two readings over the connections opened."""
+    return (after_kib - before_kib) / connections
+
+
+def steady(previous_kib, current_kib):
+    """Whether two memory readings are within 1% of the first: the memory stopped moving."""
+    return (current_kib - previous_kib <= 0.01 * previous_kib
+            and previous_kib - current_kib <= 0.01 * previous_kib)
+
+
+# ---------------------------------------------------------------------------------------------
+# At the end: the rows, the tables, the page.
+
+MAIN = "Results (ratio = server ÷ epoll_echo, same run)"
+CPU = "CPU use during the closed-loop runs (server on CPU 1, echo-client on CPU 0)"
+
+
+def metrics(rounds, churn_loops, idle_connections, cost_rate, fallback_rate, scenarios=None):
+    """The rows of the tables, in order: (key, table, label, target, format, reduce). FORMAT is a
+    Python format spec for the figure, REDUCE how rounds become one figure (median or max). The
+    arguments are strings, as bench/run's settings, and appear in the labels as given. SCENARIOS
+    (letters), when given, keeps only their rows: a key starts with its scenario's letter. The
+    labels describe the loads bench/run runs (closed_loop, idle_memory, cost): change both."""
+    rows = [
+        ("a_p50", MAIN, "(a) 1 conn × 64 B ping-pong: p50 µs", "≤ 1.05×", "{:.1f}"),
+        ("a_p99", MAIN, "(a) 1 conn × 64 B ping-pong: p99 µs", "≤ 1.2×", "{:.1f}"),
+        ("b_rate", MAIN, "(b) 100 conns × 64 B, depth 1: msgs/s", "≥ 1.0×", "{:,.0f}"),
+        ("b_p99", MAIN, "(b) 100 conns × 64 B, depth 1: p99 µs", "", "{:.0f}"),
+        ("c_rate", MAIN, "(c) 50 conns × 64 B, depth 16: msgs/s", "", "{:,.0f}"),
+        # One connection's stream on this VM runs at about 2.8 GB/s (echo-client's core full) or,
+        # in some runs, at about 1.3 GB/s, for epoll_echo and ours alike: then the server's core
+        # is full at half the rate, its CPU per byte up and its syscalls per byte unchanged. A
+        # median of a few rounds is a coin toss, so (d) takes the best of its rounds: what the
+        # server can do when the machine lets it.
+        ("d_mbps", MAIN, f"(d) 1 conn, 64 KiB messages, depth 4: MB/s echoed (best of {rounds})",
+         "≥ 1.0×", "{:,.0f}", "max"),
+        ("e_cps", MAIN, f"(e) churn, {churn_loops} loops of connect, 64 B, close: conns/s",
+         "≥ 1.0×", "{:,.0f}"),
+        ("f_kib", MAIN, f"(f) {idle_connections} idle conns: KiB per conn", "≤ 1 KiB", "{:.2f}"),
+        (f"g{cost_rate}", MAIN,
+         f"(g) 100 conns × 64 B at {cost_rate} msgs/s: server CPU µs per echo", "≤ 1.0×",
+         "{:.2f}"),
+        (f"g{fallback_rate}", MAIN,
+         f"(g) 100 conns × 64 B at {fallback_rate} msgs/s: server CPU µs per echo", "", "{:.2f}"),
+    ]
+    for s in "abcde":
+        rows.append((f"{s}_server_cpu", CPU, f"({s}) server CPU %", "", "{:.0f}"))
+        rows.append((f"{s}_client_cpu", CPU, f"({s}) echo-client CPU %", "", "{:.0f}"))
+    rows = [row if len(row) == 6 else row + ("median",) for row in rows]
+    if scenarios is not None:
+        rows = [row for row in rows if row[0][:1] in scenarios]
+    return rows
 
 
 def read_tsv(path, columns):
+    """The lines of a tab-separated file as lists of exactly COLUMNS fields; empty lines skipped."""
     rows = []
     with open(path, encoding="utf-8") as f:
         for line in f:
             line = line.rstrip("\n")
             if not line:
                 continue
-            fields = line.split("\t")
-            fields += [""] * (columns - len(fields))
-            rows.append(fields[:columns])
+            cells = line.split("\t")
+            cells += [""] * (columns - len(cells))
+            rows.append(cells[:columns])
     return rows
 
 
-def main() -> int:
-    if len(sys.argv) != 4:
-        print(__doc__, file=sys.stderr)
-        return 2
-    servers = read_tsv(sys.argv[1], 2)
-    metrics = read_tsv(sys.argv[2], 6)
-    reduce = {m[0]: (max if m[5] == "max" else statistics.median) for m in metrics}
+def tables(servers, metric_rows, results):
+    """The markdown tables of a run.
+
+    SERVERS  [name, label] in column order; the one named epoll_echo is the baseline
+    METRICS  [key, table, label, target, format, reduce] in row order (see metrics)
+    RESULTS  [key, server, round, value, note]; value may be empty (then note says why). Several
+             rounds of one key and server are reduced to one figure (see reduce). Key "*" carries
+             a note on the server as a whole (a peer that could not be installed, a warning our
+             server logged): those are listed once, after the tables.
+
+    Every cell is "value (ratio)" with ratio = value / epoll_echo's value for the same row, so the
+    targets read the same way for every row: lower is better for times and memory, higher for
+    rates. Notes become numbered footnotes under the table they belong to. After the tables, every
+    round of the first table's rows that have more than one, and the notes on whole servers."""
+    reduce = {m[0]: (max if m[5] == "max" else statistics.median) for m in metric_rows}
     values = defaultdict(list)  # (key, server) -> [(round, value)]
     notes = defaultdict(list)  # (key, server) -> [note]
-    for key, server, rnd, value, note in read_tsv(sys.argv[3], 5):
+    for key, server, rnd, value, note in results:
         if value:
             values[(key, server)].append((rnd, float(value)))
         if note:
             notes[(key, server)].append(note)
 
     def figure(key, server):
+        """The one figure of KEY for SERVER, its rounds reduced; None when it has none."""
         got = [v for _, v in values.get((key, server), [])]
         return reduce[key](got) if got else None
 
     # A row nobody measured (a scenario that did not run) is left out.
-    metrics = [m for m in metrics if any((m[0], name) in values or (m[0], name) in notes
-                                         for name, _ in servers)]
-    tables = []
-    for metric in metrics:
-        if metric[1] not in tables:
-            tables.append(metric[1])
+    metric_rows = [m for m in metric_rows if any((m[0], name) in values or (m[0], name) in notes
+                                                 for name, _ in servers)]
+    names = []
+    for metric in metric_rows:
+        if metric[1] not in names:
+            names.append(metric[1])
 
-    for table in tables:
-        footnotes = []
+    out = []
+    for table in names:
+        rows = [m for m in metric_rows if m[1] == table]
+        out += table_lines(table, rows, servers, figure, notes)
+    out += rounds_lines(names[0] if names else None, metric_rows, servers, values)
+    out += server_notes_lines(servers, notes)
+    return "".join(line + "\n" for line in out)
 
-        def footnote(text):
-            if text not in footnotes:
-                footnotes.append(text)
-            return f"[{footnotes.index(text) + 1}]"
 
-        rows = [m for m in metrics if m[1] == table]
-        has_target = any(m[3] for m in rows)
-        header = ["scenario"] + [label for _, label in servers]
+def table_lines(table, rows, servers, figure, notes):
+    """One table: a row per metric, a column per server, its footnotes below."""
+    footnotes = []
+
+    def footnote(text):
+        """The mark of TEXT's footnote, "[2]", numbered in order of first use."""
+        if text not in footnotes:
+            footnotes.append(text)
+        return f"[{footnotes.index(text) + 1}]"
+
+    has_target = any(m[3] for m in rows)
+    header = ["scenario"] + [label for _, label in servers]
+    if has_target:
+        header.append("target for ours")
+    out = [f"### {table}", ""]
+    out.append("| " + " | ".join(header) + " |")
+    out.append("|" + "---|" + "---:|" * len(servers) + ("---|" if has_target else ""))
+    for key, _, label, target, fmt, _ in rows:
+        base = figure(key, BASELINE)
+        cells = [label]
+        for name, _ in servers:
+            value = figure(key, name)
+            cell = "—" if value is None else fmt.format(value)
+            if value is not None and base:
+                cell += f" ({value / base:.2f}×)"
+            marks = [footnote(n) for n in notes.get((key, name), [])]
+            if marks:
+                cell += " " + "".join(dict.fromkeys(marks))
+            elif value is None and (("*", name) in notes):
+                cell += " (see notes)"
+            cells.append(cell)
         if has_target:
-            header.append("target for ours")
-        print(f"### {table}\n")
-        print("| " + " | ".join(header) + " |")
-        print("|" + "---|" + "---:|" * len(servers) + ("---|" if has_target else ""))
-        for key, _, label, target, fmt, _ in rows:
-            base = figure(key, BASELINE)
-            cells = [label]
-            for name, _ in servers:
-                value = figure(key, name)
-                cell = "—" if value is None else fmt.format(value)
-                if value is not None and base:
-                    cell += f" ({value / base:.2f}×)"
-                marks = [footnote(n) for n in notes.get((key, name), [])]
-                if marks:
-                    cell += " " + "".join(dict.fromkeys(marks))
-                elif value is None and (("*", name) in notes):
-                    cell += " (see notes)"
-                cells.append(cell)
-            if has_target:
-                cells.append(target)
-            print("| " + " | ".join(cells) + " |")
-        print()
-        for i, text in enumerate(footnotes, 1):
-            print(f"[{i}] {text}  ")
-        if footnotes:
-            print()
+            cells.append(target)
+        out.append("| " + " | ".join(cells) + " |")
+    out.append("")
+    for i, text in enumerate(footnotes, 1):
+        out.append(f"[{i}] {text}  ")
+    if footnotes:
+        out.append("")
+    return out
 
-    rounds = sorted({r for entries in values.values() for r, _ in entries if r not in ("", "1")}, key=int)
-    if rounds:
-        print("### Every round of the rows above that have more than one\n")
-        print("| scenario | server | " + " | ".join(f"round {r}" for r in ["1"] + rounds) + " |")
-        print("|---|---|" + "---:|" * (len(rounds) + 1))
-        for key, table, label, _, fmt, _ in metrics:
-            if table != tables[0]:
+
+def rounds_lines(table, metric_rows, servers, values):
+    """Every round of TABLE's rows that have more than one, a row per metric and server; nothing
+    when every row has one round (or there is no table)."""
+    rounds = sorted({r for entries in values.values() for r, _ in entries if r not in ("", "1")},
+                    key=int)
+    if not rounds or table is None:
+        return []
+    out = ["### Every round of the rows above that have more than one", ""]
+    out.append("| scenario | server | " + " | ".join(f"round {r}" for r in ["1"] + rounds) + " |")
+    out.append("|---|---|" + "---:|" * (len(rounds) + 1))
+    for key, table_, label, _, fmt, _ in metric_rows:
+        if table_ != table:
+            continue
+        for name, server_label in servers:
+            entries = dict(values.get((key, name), []))
+            if len(entries) < 2:
                 continue
-            for name, server_label in servers:
-                entries = dict(values.get((key, name), []))
-                if len(entries) < 2:
-                    continue
-                cells = [fmt.format(entries[r]) if r in entries else "—" for r in ["1"] + rounds]
-                print(f"| {label} | {server_label} | " + " | ".join(cells) + " |")
-        print()
+            cells = [fmt.format(entries[r]) if r in entries else "—" for r in ["1"] + rounds]
+            out.append(f"| {label} | {server_label} | " + " | ".join(cells) + " |")
+    out.append("")
+    return out
 
-    general = [(label, n) for name, label in servers for n in dict.fromkeys(notes.get(("*", name), []))]
-    if general:
-        print("### Notes\n")
-        for label, text in general:
-            print(f"- {label}: {text}")
-        print()
-    return 0
+
+def server_notes_lines(servers, notes):
+    """The notes on whole servers (key "*"), once each, in column order."""
+    general = [(label, n) for name, label in servers
+               for n in dict.fromkeys(notes.get(("*", name), []))]
+    if not general:
+        return []
+    return ["### Notes", ""] + [f"- {label}: {text}" for label, text in general] + [""]
+
+
+def minutes(seconds):
+    """A duration as bench/run's Command line gives it: "8 min 6 s"."""
+    return f"{seconds // 60} min {seconds % 60} s"
+
+
+def with_chart_markers(tables_md):
+    """TABLES_MD with an empty pair of chart markers (bench/plot fills them) before its second
+    table, or at its end when it has fewer than two."""
+    lines = tables_md.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    out = []
+    seen = 0
+    for line in lines:
+        if line.startswith("### "):
+            seen += 1
+            if seen == 2:
+                out.append(CHART_MARKERS + "\n")
+        out.append(line)
+    if seen < 2:
+        out.append(CHART_MARKERS)
+    return "".join(line + "\n" for line in out)
+
+
+def latest_run(tables_md, date, machine, command, elapsed_s, duration, warmup, compared, rounds,
+               peer_rounds, pin_note, dma_note, versions):
+    """The generated part of RESULTS.md, markers included: what the run was, then its tables.
+    Every argument but TABLES_MD and ELAPSED_S (whole seconds) is text as bench/run has it."""
+    return "".join(line + "\n" for line in [
+        BEGIN,
+        "## Latest run",
+        "",
+        f"- Date: {date}",
+        f"- Machine: {machine}",
+        f"- Command: `{command}` ({minutes(elapsed_s)})",
+        f"- Each run: {duration} s measured after {warmup} s of warm-up, against a freshly started "
+        f"server. Rounds run in turn across servers. {compared}: medians of {rounds} rounds ((d): "
+        f"the best of {rounds}); the peers: (g) a median of {peer_rounds}, (a)-(e) one run; (f): "
+        f"one run each.",
+        f"- {pin_note}",
+        f"- {dma_note}",
+        f"- Versions: {versions}",
+        "",
+    ]) + with_chart_markers(tables_md) + END + "\n"
+
+
+def splice(page, generated):
+    """PAGE (RESULTS.md's text, None when there is none) with its generated part replaced by
+    GENERATED, whatever was written by hand around the markers kept. A page without the begin
+    marker is replaced by a new one."""
+    if page is None or BEGIN not in page:
+        return ("# Benchmark results\n\n"
+                "Written by `bench/run`; the part between the markers is replaced on every run, "
+                "notes\noutside them are kept.\n\n" + generated)
+    head, rest = page.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1] if END in rest else ""
+    return head + generated.rstrip("\n") + tail
+
+
+def write_results(path, generated):
+    """Splices GENERATED into the file at PATH (see splice), creating it when missing."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            page = f.read()
+    except FileNotFoundError:
+        page = None
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(splice(page, generated))
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line: a subcommand per function above, its answer printed the way bench/run reads it.
+
+
+def cpu_pair(text):
+    """cores_busy's output ("CPU0 CPU1 ", busy seconds so far) as a pair of numbers."""
+    parts = text.split()
+    return float(parts[0]), float(parts[1])
+
+
+def float_or_none(text):
+    """A number, or None for the empty string (echo-client gave none)."""
+    return float(text) if text else None
+
+
+def show_figure(value):
+    """A figure as results.tsv keeps it ("%.6f"); nothing when there is none."""
+    if value is not None:
+        print(fixed(value))
+
+
+def show_figures(values):
+    """Several figures on one line, for `read -r A B C`."""
+    print(" ".join(fixed(v) for v in values))
+
+
+def show_whole(value):
+    """A figure without decimals, for bash's integer tests."""
+    print(f"{value:.0f}")
+
+
+def show_note(text):
+    """A note; nothing at all when it is empty, so that bench/run can test for -n."""
+    if text:
+        print(text)
+
+
+def show_words(words):
+    """Words on one line, for `read -r A B C`."""
+    print(" ".join(words))
+
+
+def exit_status(yes):
+    """An answer as the exit status: 0 for yes, 1 for no."""
+    return 0 if yes else 1
+
+
+# name: (function, arguments as (name, type[, nargs]), how the answer is shown)
+MEASURING = {
+    "fields": (fields, [("file", str), ("key", str, "*")], show_words),
+    "window": (window, [(n, float) for n in ("t0", "t1", "s0", "s1", "c0", "c1")], show_figures),
+    "disturbance": (disturbance, [("window_s", float), ("server_cpu_s", float),
+                                  ("client_cpu_s", float), ("before", cpu_pair),
+                                  ("after", cpu_pair)], show_note),
+    "busy": (busy_percent, [("before", cpu_pair), ("after", cpu_pair)], show_whole),
+    "percent": (percent, [("part", float), ("whole", float)], show_figure),
+    "load-limit": (load_limit, [("client_percent", float)], show_note),
+    "per-echo": (per_echo_us, [("server_cpu_s", float), ("msgs_per_s", float_or_none),
+                               ("window_s", float)], show_figure),
+    "shortfall": (shortfall, [("msgs_per_s", float), ("rate", str), ("round", str)], show_note),
+    "per-connection": (kib_per_connection, [("before", float), ("after", float),
+                                            ("count", float)], show_figure),
+    "steady": (steady, [("previous", float), ("current", float)], exit_status),
+}
+
+# write-results's options: the text of each line that describes the run.
+RUN_OPTIONS = {
+    "date": "when the run ended", "machine": "the CPU and the kernel",
+    "command-line": "bench/run's command line", "duration": "seconds measured per run",
+    "warmup": "seconds of warm-up per run", "compared": "the servers measured in rounds",
+    "rounds": "their rounds", "peer-rounds": "the peers' rounds of (g)",
+    "pin-note": "how the CPUs were shared", "dma-note": "what /dev/cpu_dma_latency did",
+    "versions": "the servers' and the compiler's versions",
+}
+
+
+def parser():
+    """The subcommands and their arguments; each sets `run`, which prints its answer and returns
+    the exit status (None: 0)."""
+    raw = argparse.RawDescriptionHelpFormatter
+    p = argparse.ArgumentParser(prog="report.py", description=__doc__, formatter_class=raw)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name, function):
+        return sub.add_parser(name, description=inspect.cleandoc(function.__doc__),
+                              formatter_class=raw)
+
+    for name, (function, arguments, show) in MEASURING.items():
+        c = command(name, function)
+        for argument in arguments:
+            nargs = argument[2] if len(argument) > 2 else None
+            c.add_argument(argument[0], type=argument[1], nargs=nargs)
+        names = [a[0] for a in arguments]
+        c.set_defaults(run=lambda a, f=function, names=names, show=show:
+                       show(f(*(getattr(a, n) for n in names))))
+
+    c = command("metrics", metrics)
+    for option in ("rounds", "churn-loops", "idle-connections", "cost-rate", "fallback-rate"):
+        c.add_argument("--" + option, required=True, help="as bench/run has it")
+    c.add_argument("--scenarios", help="the letters of the scenarios that ran, separated by "
+                   "spaces or commas (default: all)")
+    c.set_defaults(run=run_metrics)
+
+    c = command("tables", tables)
+    for name in ("servers", "metrics", "results"):
+        c.add_argument(name)
+    c.set_defaults(run=lambda a: print(tables(read_tsv(a.servers, 2), read_tsv(a.metrics, 6),
+                                              read_tsv(a.results, 5)), end=""))
+
+    c = command("write-results", latest_run)
+    for option, text in RUN_OPTIONS.items():
+        c.add_argument("--" + option, required=True, help=text)
+    c.add_argument("--elapsed", type=int, required=True, help="whole seconds the run took")
+    c.add_argument("file", help="RESULTS.md, created when missing")
+    c.add_argument("tables", help="a file with the output of the tables command")
+    c.set_defaults(run=run_write_results)
+    return p
+
+
+def run_metrics(a):
+    """The metrics command: the rows as tab-separated lines."""
+    scenarios = None if a.scenarios is None else a.scenarios.replace(",", " ").split()
+    for row in metrics(a.rounds, a.churn_loops, a.idle_connections, a.cost_rate, a.fallback_rate,
+                       scenarios):
+        print("\t".join(row))
+
+
+def run_write_results(a):
+    """The write-results command: the page written, nothing printed."""
+    with open(a.tables, encoding="utf-8") as f:
+        tables_md = f.read()
+    write_results(a.file, latest_run(tables_md, a.date, a.machine, a.command_line, a.elapsed,
+                                     a.duration, a.warmup, a.compared, a.rounds, a.peer_rounds,
+                                     a.pin_note, a.dma_note, a.versions))
+
+
+def main(argv=None):
+    """Runs one subcommand; a bad number or an unreadable file is one line and exit 1."""
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except (OSError, ValueError, ZeroDivisionError) as e:
+        print(f"report.py {args.command}: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
