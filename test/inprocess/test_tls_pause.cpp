@@ -13,7 +13,10 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace {
 
