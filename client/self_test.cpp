@@ -1,5 +1,7 @@
 #include "client/self_test.hpp"
 
+#include "common/escape.hpp"
+
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>

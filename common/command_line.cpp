@@ -1,5 +1,7 @@
 #include "common/command_line.hpp"
 
+#include "common/escape.hpp"
+
 #include <cctype>
 #include <cerrno>
 #include <set>
@@ -76,26 +78,6 @@ std::string read_file(const std::string& path) {
            " MiB, the most a config file may hold");
     }
   }
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool needs_quotes(std::string_view value) {
-  if (value.empty() || value.front() == '"') return true;
-  if (std::isspace(static_cast<unsigned char>(value.front())) ||
-      std::isspace(static_cast<unsigned char>(value.back()))) {
-    return true;
-  }
-  for (const char c : value) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '#' || u < 0x20 || u == 0x7f) return true;
-  }
-  return false;
 }
 
 }  // namespace
@@ -190,88 +172,6 @@ void store_config_file(command_line& line, const po::options_description& settab
   for (const std::string& name : given_names(line.values)) {
     if (before.count(name) == 0) line.origins[name] = origin;
   }
-}
-
-std::string quote_config_value(std::string_view value) {
-  if (!needs_quotes(value)) return std::string(value);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string quoted = "\"";
-  for (const char c : value) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '\\':
-        quoted += "\\\\";
-        break;
-      case '"':
-        quoted += "\\\"";
-        break;
-      case '\n':
-        quoted += "\\n";
-        break;
-      case '\r':
-        quoted += "\\r";
-        break;
-      case '\t':
-        quoted += "\\t";
-        break;
-      default:
-        if (c == '#' || u < 0x20 || u == 0x7f) {
-          quoted += "\\x";
-          quoted += hex[u >> 4];
-          quoted += hex[u & 0xf];
-        } else {
-          quoted += c;
-        }
-    }
-  }
-  return quoted + "\"";
-}
-
-std::string unquote_config_value(std::string_view value) {
-  if (value.empty() || value.front() != '"') return std::string(value);
-  if (value.size() < 2 || value.back() != '"') {
-    throw usage_error("missing closing quote in " + std::string(value) +
-                      " (# starts a comment even between quotes: write \\x23)");
-  }
-  const std::string_view inside = value.substr(1, value.size() - 2);
-  std::string text;
-  for (std::size_t i = 0; i < inside.size(); ++i) {
-    if (inside[i] != '\\') {
-      text += inside[i];
-      continue;
-    }
-    const char next = i + 1 < inside.size() ? inside[i + 1] : '\0';
-    ++i;
-    switch (next) {
-      case '\\':
-        text += '\\';
-        break;
-      case '"':
-        text += '"';
-        break;
-      case 'n':
-        text += '\n';
-        break;
-      case 'r':
-        text += '\r';
-        break;
-      case 't':
-        text += '\t';
-        break;
-      case 'x': {
-        const int high = i + 1 < inside.size() ? hex_digit(inside[i + 1]) : -1;
-        const int low = i + 2 < inside.size() ? hex_digit(inside[i + 2]) : -1;
-        if (high < 0 || low < 0) throw usage_error("bad \\x escape in " + std::string(value));
-        text += static_cast<char>(high * 16 + low);
-        i += 2;
-        break;
-      }
-      default:
-        throw usage_error("unknown escape in " + std::string(value) +
-                          ": use \\\\ \\\" \\n \\r \\t or \\xHH");
-    }
-  }
-  return text;
 }
 
 }  // namespace echo

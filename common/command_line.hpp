@@ -58,14 +58,6 @@ void store_config_file(command_line& line,
                        const std::string& path,
                        const boost::program_options::options_description& command_only);
 
-// A value as a config file line must hold it: as it is when the file reads it back unchanged,
-// otherwise in double quotes with \\ \" \n \r \t and \xHH escapes (for '#', which starts a comment,
-// surrounding spaces, which are trimmed, an empty value and control bytes).
-std::string quote_config_value(std::string_view value);
-// The reverse: a value in double quotes loses them and its escapes are decoded; any other value
-// is returned as it is. Throws usage_error for an unknown escape or a missing closing quote.
-std::string unquote_config_value(std::string_view value);
-
 // Runs `parse` unless argv asks for --help/-h (prints `help`) or --version, and turns a
 // usage_error or a Program_options error into "PROGRAM: what (try 'PROGRAM --help')". `parse`
 // may itself end early (--print-config).

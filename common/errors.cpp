@@ -1,5 +1,6 @@
 #include "common/errors.hpp"
 
+#include "common/escape.hpp"
 #include "common/log.hpp"
 #include "common/tls.hpp"
 

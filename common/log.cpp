@@ -1,5 +1,7 @@
 #include "common/log.hpp"
 
+#include "common/escape.hpp"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,58 +25,6 @@ std::string_view tag_of(log_level level) {
       return "error";
   }
   return "info";
-}
-
-// The valid UTF-8 sequence starting at s[i]: its length and code point, or a length of 0 when
-// there is none (a stray, overlong, surrogate or out-of-range sequence, or a cut one).
-struct utf8_sequence {
-  std::size_t length = 0;
-  char32_t code = 0;
-};
-
-utf8_sequence decode_utf8(std::string_view s, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char lead = byte(i);
-  std::size_t length;
-  char32_t code;
-  if (lead < 0x80) {
-    return {1, lead};
-  } else if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-    code = lead & 0x1Fu;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    code = lead & 0x0Fu;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    code = lead & 0x07u;
-  } else {
-    return {};
-  }
-  if (i + length > s.size()) return {};
-  for (std::size_t k = 1; k < length; ++k) {
-    if ((byte(i + k) & 0xC0u) != 0x80u) return {};
-    code = (code << 6) | (byte(i + k) & 0x3Fu);
-  }
-  const bool overlong = (length == 3 && code < 0x800) || (length == 4 && code < 0x10000);
-  const bool surrogate = code >= 0xD800 && code <= 0xDFFF;
-  if (overlong || surrogate || code > 0x10FFFF) return {};
-  return {length, code};
-}
-
-// The length of the valid UTF-8 sequence starting at s[i] that encodes U+00A0 or above (C1
-// controls stay escaped), or 0 when there is none.
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-  const utf8_sequence sequence = decode_utf8(s, i);
-  return sequence.code >= 0xA0 ? sequence.length : 0;
-}
-
-constexpr char hex_digits[] = "0123456789abcdef";
-
-void append_hex_byte(std::string& out, const char* prefix, unsigned char c) {
-  out += prefix;
-  out += hex_digits[c >> 4];
-  out += hex_digits[c & 0x0F];
 }
 
 }  // namespace
@@ -190,94 +140,6 @@ bool log_throttle::admit() {
 std::string held_back_note(std::size_t held_back) {
   if (held_back == 0) return {};
   return " (" + std::to_string(held_back) + " more since the last warning)";
-}
-
-std::string escape_for_log(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size());
-  for (std::size_t i = 0; i < bytes.size();) {
-    const unsigned char c = static_cast<unsigned char>(bytes[i]);
-    if (c >= 0x20 && c < 0x7F && c != '\\') {
-      out += static_cast<char>(c);
-      ++i;
-      continue;
-    }
-    if (const std::size_t length = utf8_sequence_length(bytes, i); length != 0) {
-      out.append(bytes.substr(i, length));
-      i += length;
-      continue;
-    }
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        append_hex_byte(out, "\\x", c);
-    }
-    ++i;
-  }
-  return out;
-}
-
-void append_json_string(std::string& out, std::string_view bytes) {
-  out += '"';
-  for (std::size_t i = 0; i < bytes.size();) {
-    const unsigned char c = static_cast<unsigned char>(bytes[i]);
-    if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
-      out += static_cast<char>(c);
-      ++i;
-      continue;
-    }
-    const utf8_sequence sequence = decode_utf8(bytes, i);
-    if (sequence.length == 0) {
-      // Not UTF-8: the text \xHH (its backslash escaped for JSON), as escape_for_log shows it.
-      append_hex_byte(out, "\\\\x", c);
-      ++i;
-      continue;
-    }
-    if (sequence.code >= 0xA0) {
-      out.append(bytes.substr(i, sequence.length));
-      i += sequence.length;
-      continue;
-    }
-    switch (sequence.code) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:  // the other C0 controls, DEL and the C1 controls (U+0080 to U+009F)
-        append_hex_byte(out, "\\u00", static_cast<unsigned char>(sequence.code));
-    }
-    i += sequence.length;
-  }
-  out += '"';
-}
-
-std::string json_quote(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() + 2);
-  append_json_string(out, bytes);
-  return out;
 }
 
 std::string shorten(std::string_view bytes, std::size_t max_bytes) {

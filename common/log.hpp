@@ -137,17 +137,6 @@ class log_throttle {
 // " (N more since the last warning)" when N > 0, else "": the tail of a throttled line.
 std::string held_back_note(std::size_t held_back);
 
-// Makes bytes from the network safe for a terminal: printable ASCII and valid UTF-8 text as they
-// are; \n \r \t \\ as C escapes; every other byte (controls, NUL, invalid UTF-8) as \xHH.
-std::string escape_for_log(std::string_view bytes);
-
-// `bytes` as a quoted JSON string that is valid UTF-8 whatever the bytes: valid UTF-8 as it is
-// (C1 controls and DEL as \u00XX), `"` and `\` escaped, \n \r \t and the other C0 controls as
-// JSON escapes, and each byte of invalid UTF-8 as the four characters \xHH (so the value holds
-// the text "\xff" where the client sent the byte 0xff, as escape_for_log shows it).
-std::string json_quote(std::string_view bytes);
-void append_json_string(std::string& out, std::string_view bytes);
-
 // "2026-11-23T15:12:01.123Z": RFC 3339, UTC, milliseconds.
 std::string format_timestamp(std::chrono::system_clock::time_point t);
 

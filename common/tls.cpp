@@ -1,6 +1,7 @@
 #include "common/tls.hpp"
 
 #include "common/errors.hpp"
+#include "common/escape.hpp"
 #include "common/log.hpp"
 
 #include <openssl/err.h>

@@ -6,7 +6,7 @@
 // logs its own events and counts its refusals. No I/O of its own but the refusal line.
 
 #include "common/proxy_header.hpp"
-#include "common/stats.hpp"
+#include "server/stats.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>

@@ -2,6 +2,7 @@
 
 #include "common/endpoint.hpp"
 #include "common/errors.hpp"
+#include "common/escape.hpp"
 #include "common/tls.hpp"
 
 #include <cstdio>

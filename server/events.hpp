@@ -5,7 +5,7 @@
 // anything, so a disabled event costs a comparison.
 
 #include "common/log.hpp"
-#include "common/stats.hpp"
+#include "server/stats.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>

@@ -2,7 +2,7 @@
 
 #include "common/endpoint.hpp"
 #include "common/errors.hpp"
-#include "common/metrics_text.hpp"
+#include "server/metrics_text.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>

@@ -10,8 +10,8 @@
 // lock a scraper out.
 
 #include "common/log.hpp"
-#include "common/stats.hpp"
 #include "server/socket.hpp"
+#include "server/stats.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>

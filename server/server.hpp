@@ -7,13 +7,13 @@
 #include "common/errors.hpp"
 #include "common/log.hpp"
 #include "common/signals.hpp"
-#include "common/stats.hpp"
 #include "server/listener.hpp"
 #include "server/metrics_endpoint.hpp"
 #include "server/server_options.hpp"
 #include "server/session.hpp"
 #include "server/session_registry.hpp"
 #include "server/slot_pool.hpp"
+#include "server/stats.hpp"
 #include "server/stats_reporter.hpp"
 
 #include <boost/asio/io_context.hpp>

@@ -2,6 +2,7 @@
 
 #include "common/command_line.hpp"
 #include "common/endpoint.hpp"
+#include "common/escape.hpp"
 
 #include <boost/program_options.hpp>
 

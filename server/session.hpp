@@ -20,9 +20,9 @@
 
 #include "common/log.hpp"
 #include "common/reply_policy.hpp"
-#include "common/stats.hpp"
 #include "server/slot_pool.hpp"
 #include "server/socket.hpp"
+#include "server/stats.hpp"
 #include "server/transport.hpp"
 
 #include <boost/asio/ip/tcp.hpp>

@@ -7,7 +7,7 @@
 
 #include "common/log.hpp"
 #include "common/signals.hpp"
-#include "common/stats.hpp"
+#include "server/stats.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>

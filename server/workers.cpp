@@ -59,7 +59,7 @@ exit_code run_workers(const server_options& options, const logger& log) {
   }
 
   // Worker 0 (the last one opened) logs the stats line for all. Other workers' counters are read
-  // while they run: single-writer atomics, see common/stats.hpp.
+  // while they run: single-writer atomics, see server/stats.hpp.
   workers.back()->report_stats_of([&workers] {
     stats sum;
     for (const auto& w : workers) sum += w->counters();

@@ -4,8 +4,8 @@
 // splitter must deliver what a plain reading of framing.hpp's contract predicts for the whole
 // stream, whatever the chunks; escape_for_log gets the whole input.
 
+#include "common/escape.hpp"
 #include "common/framing.hpp"
-#include "common/log.hpp"
 #include "common/reply_policy.hpp"
 
 #include "fuzz_support.hpp"

@@ -2,6 +2,7 @@
 // under what is already set), the environment variable names, and config value quoting.
 
 #include "common/command_line.hpp"
+#include "common/escape.hpp"
 
 #include "scratch.hpp"
 

@@ -2,6 +2,7 @@
 // format (text and JSON) and threshold, read back through a pipe. JSON output is checked with a
 // strict parser of our own below, over every byte value and random byte strings.
 
+#include "common/escape.hpp"
 #include "common/log.hpp"
 
 #include <unistd.h>

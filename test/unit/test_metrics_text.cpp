@@ -2,9 +2,9 @@
 // the mapping of a session's close reasons to the closed_total labels, and the sum of the
 // per-worker counters that --workers takes at scrape time.
 
-#include "common/metrics_text.hpp"
+#include "server/metrics_text.hpp"
 
-#include "common/stats.hpp"
+#include "server/stats.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,7 +1,7 @@
 // stats: the counters (single-writer atomics), the summary line logged at shutdown and the
 // name=value stats line of SIGUSR1 and --stats-interval.
 
-#include "common/stats.hpp"
+#include "server/stats.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include "common/stats.hpp"
+#include "server/stats.hpp"
 
 namespace echo {
 

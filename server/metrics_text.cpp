@@ -1,4 +1,4 @@
-#include "common/metrics_text.hpp"
+#include "server/metrics_text.hpp"
 
 #include <cmath>
 #include <cstdio>

@@ -3,7 +3,7 @@
 // `GET /metrics` answers. Plain text from a stats snapshot; the HTTP side is
 // server/metrics_endpoint.
 
-#include "common/stats.hpp"
+#include "server/stats.hpp"
 
 #include <string>
 
