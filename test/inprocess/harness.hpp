@@ -4,9 +4,9 @@
 // child processes: each step of a test is one turn of the same loop.
 
 #include "common/log.hpp"
-#include "common/stats.hpp"
 #include "server/server.hpp"
 #include "server/server_options.hpp"
+#include "server/stats.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
