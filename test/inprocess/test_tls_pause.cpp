@@ -5,7 +5,7 @@
 
 #include "common/tls.hpp"
 #include "support/tls_files.hpp"
-#include "test/inprocess/harness.hpp"
+#include "test/inprocess/pause_scenario.hpp"
 
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
@@ -67,9 +67,7 @@ TEST_CASE("tls pause: a message in records is answered once, whole, after the la
           "[inprocess][pause][tls]") {
   const echo::test::tls_files& files = echo::test::tls_files::get();
   constexpr auto wait = 40ms;
-  echo::server_options options = echo::test::local_options();
-  options.reply.mode = echo::reply_mode::prefix;
-  options.message_wait = wait;
+  echo::server_options options = echo::test::prefix_options(wait);
   options.tls_cert = files.path("server.pem");
   options.tls_key = files.path("server.key");
   echo::test::harness h(options);
@@ -80,20 +78,5 @@ TEST_CASE("tls pause: a message in records is answered once, whole, after the la
   REQUIRE(h.run_until([&] { return c.handshake.has_value(); }));
   REQUIRE_FALSE(*c.handshake);
   c.start_reading();
-  c.send("hel");
-  h.run_for(30ms);
-  REQUIRE(c.received.empty());
-  c.send("lo wo");
-  h.run_for(30ms);
-  REQUIRE(c.received.empty());  // not answered at the first record's pause
-  c.send("rld");
-  const clock::time_point last_piece = clock::now();
-  REQUIRE(h.run_until([&] { return !c.received.empty(); }, 2000ms));
-  const clock::time_point answered = c.arrivals.front();
-  CHECK(answered - last_piece >= wait);
-  CHECK(answered - last_piece < wait + 500ms);
-  h.run_for(4 * wait);
-  CHECK(c.received == "Echo: hello world");
-  CHECK(c.arrivals.size() == 1);
-  CHECK(h.counters().messages == 1);
+  echo::test::check_pieces_answered_once(h, c, wait);
 }
