@@ -57,6 +57,7 @@ server::server(server_options options, const logger& log, process_limits* shared
                        options_.proxy_protocol,
                        options_.max_connections_per_ip},
       listener_(context_, log_, stats_, [this](tcp_socket s) { on_accept(std::move(s)); }),
+      udp_admission_(options_.udp_limits),
       signals_(
           context_, [this] { stop(); }, [this] { close_everything(); }),
       stats_total_([this] { return stats_; }),
@@ -90,42 +91,17 @@ std::optional<std::string> server::open() {
   if (metrics_) {
     if (auto failure = metrics_->open(options_.metrics_endpoint)) return failure;
   }
-  // A socket passed by socket activation is already bound and listening.
-  auto failure = options_.passed_fd >= 0
-                     ? listener_.adopt(options_.passed_fd)
-                     : listener_.open({options_.address, options_.port}, options_.workers > 1);
-  if (failure) return failure;
+  if (auto failure = open_sockets()) return failure;
   is_open_ = true;
-  listener_.start();
+  if (options_.tcp) listener_.start();
+  if (udp_) udp_->start();
   if (session_context_.idle_timeout_ticks != 0 || session_context_.write_timeout_ticks != 0 ||
       tls_context_ || options_.proxy_protocol) {
     do_sweep();
   }
-  // Scripts that start us on port 0 read the real port from this line, so it is written after
-  // listen() succeeded and whatever the log level.
   // With workers, the first announces for all (run_workers opens it last).
   if (options_.worker_index != 0) return std::nullopt;
-  if (options_.passed_fd >= 0) {
-    log_.event(
-        log_level::info, "socket_activation", {},
-        "socket activation: serving the socket systemd passed; --host and --port are ignored");
-  }
-  const asio::ip::tcp::endpoint local = local_endpoint();
-  log_.always_event(
-      "listening",
-      {{"address", local.address().to_string()},
-       {"port", local.port()},
-       {"reply", to_string(options_.reply.mode)},
-       {"once", options_.reply.once},
-       {"tls", tls_context_.has_value()},
-       {"client_certificates", tls_context_ && !options_.tls_client_ca.empty()},
-       {"proxy_protocol", options_.proxy_protocol},
-       {"workers", options_.workers}},
-      "listening on " + format_endpoint(local) + " (" +
-          (tls_context_ ? options_.tls_client_ca.empty() ? "TLS, " : "mutual TLS, " : "") +
-          (options_.proxy_protocol ? "PROXY protocol, " : "") + "reply " +
-          std::string(to_string(options_.reply.mode)) + (options_.reply.once ? ", once" : "") +
-          (options_.workers > 1 ? ", " + std::to_string(options_.workers) + " workers" : "") + ")");
+  announce();
   if (metrics_) {
     metrics_->start();
     const asio::ip::tcp::endpoint at = metrics_->local_endpoint();
@@ -149,6 +125,90 @@ std::optional<std::string> server::open() {
            : handshakes == 0 ? ", TLS handshakes without limit"
                              : ", " + std::to_string(handshakes) + " TLS handshakes at once"));
   return std::nullopt;
+}
+
+asio::ip::tcp::endpoint server::local_endpoint() const {
+  if (options_.tcp || !udp_) return listener_.local_endpoint();
+  const asio::ip::udp::endpoint at = udp_->local_endpoint();
+  return {at.address(), at.port()};
+}
+
+// A socket passed by socket activation is already bound (and listening); otherwise TCP and UDP
+// bind the same port. Port 0 with both: the port the kernel gave TCP may be taken for UDP, so
+// another is tried, a few times.
+std::optional<std::string> server::open_sockets() {
+  if (options_.passed_fd >= 0 || options_.passed_udp_fd >= 0) return adopt_passed_sockets();
+  if (!options_.tcp) return open_udp(options_.port);
+  constexpr int attempts = 16;
+  for (int attempt = 1;; ++attempt) {
+    if (auto failure = listener_.open({options_.address, options_.port}, options_.workers > 1)) {
+      return failure;
+    }
+    if (!options_.udp) return std::nullopt;
+    auto failure = open_udp(listener_.local_endpoint().port());
+    if (!failure || options_.port != 0 || attempt == attempts) return failure;
+    listener_.close();
+  }
+}
+
+std::optional<std::string> server::open_udp(std::uint16_t port) {
+  udp_.emplace(context_, options_.reply, udp_admission_, log_, stats_);
+  return udp_->open({options_.address, port}, options_.workers > 1);
+}
+
+// The passed sockets decide what is served, and the flags must agree with them: a mismatch is
+// one line, not a protocol silently left out.
+std::optional<std::string> server::adopt_passed_sockets() {
+  const bool has_stream = options_.passed_fd >= 0;
+  const bool has_datagram = options_.passed_udp_fd >= 0;
+  if (options_.tcp != has_stream) {
+    return has_stream ? "socket activation passed a stream socket (ListenStream=), but --no-tcp "
+                        "is set"
+                      : "socket activation passed no stream socket (ListenStream=): serving TCP "
+                        "needs one (or --udp --no-tcp)";
+  }
+  if (options_.udp != has_datagram) {
+    return has_datagram ? "socket activation passed a datagram socket (ListenDatagram=): add --udp"
+                        : "socket activation passed no datagram socket (ListenDatagram=): --udp "
+                          "needs one";
+  }
+  if (has_stream) {
+    if (auto failure = listener_.adopt(options_.passed_fd)) return failure;
+  }
+  if (has_datagram) {
+    udp_.emplace(context_, options_.reply, udp_admission_, log_, stats_);
+    return udp_->adopt(options_.passed_udp_fd);
+  }
+  return std::nullopt;
+}
+
+// Scripts that start us on port 0 read the real port from this line, so it is written after
+// every socket is open and whatever the log level.
+void server::announce() const {
+  if (options_.passed_fd >= 0 || options_.passed_udp_fd >= 0) {
+    log_.event(
+        log_level::info, "socket_activation", {},
+        "socket activation: serving the sockets systemd passed; --host and --port are ignored");
+  }
+  const asio::ip::tcp::endpoint local = local_endpoint();
+  const char* protocols = !options_.udp ? "tcp" : options_.tcp ? "tcp,udp" : "udp";
+  const std::string shown = !options_.udp ? "" : options_.tcp ? "TCP and UDP, " : "UDP only, ";
+  log_.always_event(
+      "listening",
+      {{"address", local.address().to_string()},
+       {"port", local.port()},
+       {"protocols", protocols},
+       {"reply", to_string(options_.reply.mode)},
+       {"once", options_.reply.once},
+       {"tls", tls_context_.has_value()},
+       {"client_certificates", tls_context_ && !options_.tls_client_ca.empty()},
+       {"proxy_protocol", options_.proxy_protocol},
+       {"workers", options_.workers}},
+      "listening on " + format_endpoint(local) + " (" + shown +
+          (tls_context_ ? options_.tls_client_ca.empty() ? "TLS, " : "mutual TLS, " : "") +
+          (options_.proxy_protocol ? "PROXY protocol, " : "") + "reply " +
+          std::string(to_string(options_.reply.mode)) + (options_.reply.once ? ", once" : "") +
+          (options_.workers > 1 ? ", " + std::to_string(options_.workers) + " workers" : "") + ")");
 }
 
 exit_code server::run() {
@@ -176,6 +236,7 @@ void server::stop() {
                             : ": " + std::to_string(open) + " open connection" +
                                   (open == 1 ? "" : "s") + ", Ctrl+C again closes them now"));
   listener_.close();
+  if (udp_) udp_->close();  // no connection to finish: a datagram is answered or not at all
   if (metrics_) metrics_->close();
   registry_.stop_all();
   grace_timer_.expires_after(shutdown_grace);
@@ -188,6 +249,7 @@ void server::stop() {
 void server::close_everything() {
   is_stopping_ = true;
   listener_.close();
+  if (udp_) udp_->close();
   if (metrics_) metrics_->close();
   registry_.close_all();
   finish_if_idle();

@@ -157,6 +157,46 @@ void read_tls(const value_reader& in, server_options& options) {
   }
 }
 
+// --udp and --no-tcp, and the options that mean nothing without the protocol they are about: a
+// usage error rather than silently ignored. Compared with the defaults rather than asked whether
+// they were given, so that --print-config's output (every option) still reads back.
+void read_udp(const value_reader& in, server_options& options) {
+  options.udp = in.is_on("udp");
+  options.tcp = !in.is_on("no-tcp");
+  options.udp_limits.allow_low_ports = in.is_on("udp-allow-low-ports");
+  options.udp_limits.rate = count_of(in, "udp-rate");
+  options.udp_limits.rate_per_source = count_of(in, "udp-rate-per-source");
+  const auto refuse = [&in](const char* name, const std::string& why) {
+    throw usage_error(in.where(name) + "--" + name + " " + why);
+  };
+  if (!options.tcp && !options.udp) refuse("no-tcp", "needs --udp (it would serve nothing)");
+  const server_options defaults;
+  if (!options.udp) {
+    if (options.udp_limits.allow_low_ports) refuse("udp-allow-low-ports", "needs --udp");
+    if (options.udp_limits.rate != 0) refuse("udp-rate", "needs --udp");
+    if (options.udp_limits.rate_per_source != 0) refuse("udp-rate-per-source", "needs --udp");
+    return;
+  }
+  if (!options.tls_cert.empty()) {
+    refuse("udp",
+           "serves plain datagrams (there is no DTLS) and cannot go with --tls-cert; run a second "
+           "server for UDP");
+  }
+  if (options.tcp) return;
+  const std::string tcp_only = "is about TCP connections: it means nothing with --no-tcp";
+  if (options.reply.once) refuse("once", tcp_only);
+  if (options.reply.max_line != defaults.reply.max_line) refuse("max-line", tcp_only);
+  if (options.message_wait != defaults.message_wait) refuse("message-wait", tcp_only);
+  if (options.max_connections != 0) refuse("max-connections", tcp_only);
+  if (options.max_connections_per_ip != 0) refuse("max-connections-per-ip", tcp_only);
+  if (options.idle_timeout != defaults.idle_timeout) refuse("idle-timeout", tcp_only);
+  if (options.write_timeout != defaults.write_timeout) refuse("write-timeout", tcp_only);
+  if (options.handshake_timeout != defaults.handshake_timeout)
+    refuse("handshake-timeout", tcp_only);
+  if (options.max_handshakes != defaults.max_handshakes) refuse("max-handshakes", tcp_only);
+  if (options.proxy_protocol) refuse("proxy-protocol", tcp_only);
+}
+
 // -v and -q from different layers: the higher one wins, as for any other option.
 void read_verbosity(const value_reader& in, server_options& options) {
   bool verbose = in.is_on("verbose");
@@ -244,6 +284,7 @@ server_options options_from(const command_line& line, bool is_host_flag_given,
     options.metrics_endpoint =
         in.checked("metrics", [&] { return metrics_endpoint_from(options.metrics); });
   }
+  read_udp(in, options);
   read_verbosity(in, options);
   const std::string format = in.text("log-format");
   const auto parsed_format = parse_log_format(format);
@@ -296,6 +337,11 @@ std::string config_text(const server_options& options) {
   number("write-timeout", options.write_timeout.count());
   number("handshake-timeout", options.handshake_timeout.count());
   number("max-handshakes", options.max_handshakes);
+  flag("udp", options.udp);
+  flag("no-tcp", !options.tcp);
+  flag("udp-allow-low-ports", options.udp_limits.allow_low_ports);
+  number("udp-rate", options.udp_limits.rate);
+  number("udp-rate-per-source", options.udp_limits.rate_per_source);
   number("workers", options.workers);
   line("tls-cert", options.tls_cert);
   line("tls-key", options.tls_key);
@@ -345,6 +391,18 @@ std::variant<server_options, early_exit> parse_server_options(int argc, const ch
       ("max-handshakes", po::value<std::string>()->default_value("1000")->value_name("N"),
        "TLS handshakes in progress at most; past it a client that starts one is closed without "
        "a byte (0: no limit)")
+      ("udp", po::bool_switch(),
+       "also serve UDP on the same address and port: each datagram is one message (--once and "
+       "--max-line do not apply to it)")
+      ("no-tcp", po::bool_switch(), "with --udp: serve UDP only")
+      ("udp-allow-low-ports", po::bool_switch(),
+       "also answer datagrams from source ports below 1024 (off: they are dropped, as they are "
+       "how echo loops and reflection start)")
+      ("udp-rate", po::value<std::string>()->default_value("0")->value_name("N"),
+       "answer at most N datagrams/s in all, per worker; the rest are dropped (0: no limit)")
+      ("udp-rate-per-source", po::value<std::string>()->default_value("0")->value_name("N"),
+       "answer at most N datagrams/s per source address (IPv6: per /64); the rest are dropped "
+       "(0: no limit)")
       ("workers", po::value<std::string>()->default_value("1")->value_name("N"),
        "reactors, one thread each, sharing the port with SO_REUSEPORT")
       ("tls-cert", po::value<std::string>()->default_value("")->value_name("FILE"),
