@@ -8,13 +8,14 @@
 // Rate and burst: N datagrams per second, with a burst of N (one second's worth, and at least 1):
 // a bucket that was idle for a second lets N through at once, then one every 1/N s. Over any
 // interval of t seconds at most N + N*t pass. N is clamped to 1..1,000,000,000, and 1/N is kept
-// in whole nanoseconds (rounded down), so a rate that does not divide 10^9 runs a hair fast (at
-// most N/10^9 relative: 0.1% at a million a second). Zero has no meaning here: the options code
-// treats it as "no limit" and creates no limiter.
+// in whole nanoseconds (rounded down), so a rate that does not divide 10^9 runs a hair fast (by
+// less than N/10^9 relative: under 0.01% at 100,000 a second). 0 is clamped to 1: a server that
+// reads 0 as "no limit" should create no limiter at all.
 //
-// The bucket is kept as GCRA's theoretical arrival time (RFC 2697's token bucket in one number):
-// tat is when the bucket will be full again; a datagram at `now` passes when tat - now is at most
-// (burst - 1)/N, and then moves tat on by 1/N. Equivalent to counting tokens, but one int64.
+// Each bucket is GCRA's theoretical arrival time (the ATM generic cell rate algorithm, ITU-T
+// I.371: a token bucket kept as one number): tat is when the bucket will be full again; a
+// datagram at `now` passes when tat - now is at most (burst - 1)/N, and then moves tat on by 1/N.
+// The same verdicts as counting tokens, in one int64 and without division.
 
 #include "common/address_bytes.hpp"
 
