@@ -1,10 +1,13 @@
 // No heap allocation per echoed message in steady state: a global operator new that counts, an
 // in-process server (port 0) and a client on the server's own io_context, and 10,000 ping-pongs
-// after a warm-up. Its own executable, because it replaces the global operator new.
+// after a warm-up. Also none per datagram in the UDP gatekeepers (address filter, rate limiters).
+// Its own executable, because it replaces the global operator new.
 
+#include "common/address_filter.hpp"
 #include "common/log.hpp"
 #include "server/server.hpp"
 #include "server/server_options.hpp"
+#include "server/udp_rate_limit.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
@@ -15,8 +18,11 @@
 
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <new>
+#include <string>
 
 namespace {
 
@@ -197,4 +203,36 @@ TEST_CASE("allocations: none per UDP datagram in steady state", "[unit][allocati
   CHECK(measure.last_reply_size == reply_size);
   INFO(counted << " allocations in " << measured << " datagrams (server and client together)");
   CHECK(counted == 0);
+
+TEST_CASE("allocations: none in the address filter and the UDP rate limiters, under a flood",
+          "[unit][allocations]") {
+  echo::address_filter filter;
+  std::string error;
+  for (const char* text : {"10.0.0.0/8", "192.0.2.0/24", "2001:db8::/32", "::1"}) {
+    filter.add_allow(*echo::parse_cidr(text, error));
+  }
+  filter.add_deny(*echo::parse_cidr("10.1.0.0/16", error));
+  echo::per_source_limiter per_source(100);
+  echo::token_bucket whole(100'000);
+  const std::size_t capacity = per_source.capacity();
+  const auto t0 = echo::rate_clock::now();
+
+  std::size_t passed = 0;
+  allocations = 0;
+  is_counting = true;
+  // A million distinct spoofed sources, one datagram each, half IPv4 and half IPv6.
+  for (std::uint32_t i = 0; i < 1'000'000; ++i) {
+    echo::address_bytes source;
+    source.family = i % 2 == 0 ? echo::address_family::v4 : echo::address_family::v6;
+    source.bytes[0] = i % 2 == 0 ? 10 : 0x20;
+    std::memcpy(source.bytes.data() + 4, &i, 4);
+    const auto now = t0 + std::chrono::microseconds(i);
+    if (filter.permits(source) && per_source.allow(source, now) && whole.allow(now)) ++passed;
+  }
+  is_counting = false;
+
+  INFO(allocations << " allocations in 1,000,000 datagrams");
+  CHECK(allocations == 0);
+  CHECK(per_source.capacity() == capacity);
+  CHECK(passed > 0);
 }
