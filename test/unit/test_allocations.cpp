@@ -203,6 +203,7 @@ TEST_CASE("allocations: none per UDP datagram in steady state", "[unit][allocati
   CHECK(measure.last_reply_size == reply_size);
   INFO(counted << " allocations in " << measured << " datagrams (server and client together)");
   CHECK(counted == 0);
+}
 
 TEST_CASE("allocations: none in the address filter and the UDP rate limiters, under a flood",
           "[unit][allocations]") {
