@@ -44,6 +44,7 @@ echo::stats known_stats() {
   s.count_refusal(echo::refusal::fd_exhausted);
   s.count_refusal(echo::refusal::fd_exhausted);
   for (int i = 0; i < 4; ++i) s.count_refusal(echo::refusal::max_handshakes);
+  for (int i = 0; i < 2; ++i) s.count_refusal(echo::refusal::denied);
   // Durations: in the first bucket, exactly on a bound (le is "less or equal"), in the middle,
   // and past the last bound (+Inf only). Sum: 0.0005 + 1 + 1 + 0.05 + 100000 s.
   s.count_ending(echo::ending::eof, microseconds(500));
@@ -80,6 +81,7 @@ TEST_CASE("metrics_text: the whole page for a known snapshot", "[metrics_text]")
       "echo_connections_refused_total{reason=\"per_ip\"} 2\n"
       "echo_connections_refused_total{reason=\"fd_exhausted\"} 3\n"
       "echo_connections_refused_total{reason=\"max_handshakes\"} 4\n"
+      "echo_connections_refused_total{reason=\"denied\"} 2\n"
       "# HELP echo_connections_closed_total Connections ended, by reason.\n"
       "# TYPE echo_connections_closed_total counter\n"
       "echo_connections_closed_total{reason=\"eof\"} 2\n"
@@ -292,7 +294,7 @@ TEST_CASE("stats: += sums refusals, endings, messages, TLS failures and the hist
   CHECK(known_stats().name_values().find("udp") == std::string::npos);  // no --udp, no udp_*
   CHECK(total.messages == 50);
   CHECK(total.tls_handshake_failures == 7);
-  CHECK(total.refused == 11);
+  CHECK(total.refused == 13);
   CHECK(total.refused_by[static_cast<std::size_t>(echo::refusal::max_connections)] == 1);
   CHECK(total.refused_by[static_cast<std::size_t>(echo::refusal::per_ip)] == 3);
   CHECK(total.refused_by[static_cast<std::size_t>(echo::refusal::fd_exhausted)] == 3);
