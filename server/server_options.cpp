@@ -339,7 +339,8 @@ boost::asio::ip::tcp::endpoint metrics_endpoint_from(const std::string& text) {
 // --- The options -------------------------------------------------------------------------------
 // Adding an option is one entry here (plus its server_options member, whose initial value is the
 // default): --help, the ECHO_SERVER_* variable, the config file key, the value's check and its
-// --print-config line all follow from it. Entries are in --help and --print-config order.
+// --print-config line all follow from it. Entries are in --help and --print-config order. A
+// repeatable option (--allow CIDR) is a list_option; a rule between options is a step below.
 std::vector<server_option> make_table() {
   using o = server_options;
   return {
