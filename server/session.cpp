@@ -8,8 +8,8 @@
 //              bytes in -> reply policy (common/reply_policy) -> impairment (server/impairment:
 //              empty) -> do_write -> transport (now, or async -> on_write)
 //         -> on_write -> the rest of the read's replies, or do_next:
-//              do_read, or do_await_rest (a partial message: more bytes, via do_wait_readable ->
-//              on_readable -> on_read_ready or a TLS read, race the pause timer's on_pause)
+//              do_read, or do_await_rest (a partial message: its rest races a pause, in
+//              server/message_wait -> on_rest)
 //   ends: eof, once, line too long -> finish (the transport's graceful close, under a linger
 //         timer) -> close; an error, stop() or check_timeouts (a switch on phase_) -> close.
 //   close(ending) closes the socket and cancels the timer; ~session writes events::closed.
@@ -187,6 +187,7 @@ void session::close(ending why, const error_code& ec) {
   error_code ignored;
   transport_.socket().close(ignored);
   if (timer_) timer_->cancel();
+  wait_.stop();
 }
 
 void session::check_timeouts(std::uint64_t now) {
@@ -210,7 +211,6 @@ void session::check_timeouts(std::uint64_t now) {
       break;
     case phase::reading:
     case phase::awaiting_rest:
-    case phase::pausing:
     case phase::finishing:
       break;
   }
@@ -240,13 +240,9 @@ void session::do_read() {
 
 void session::on_first_bytes(const error_code& ec, std::size_t n) {
   if (phase_ == phase::closed) return;
-  const phase was = std::exchange(phase_, phase::reading);
-  // TLS: the read ended the wait, and a read the pause cancelled answers the partial message.
-  if (was == phase::awaiting_rest || was == phase::pausing) timer().cancel();
-  if (was == phase::pausing && ec == asio::error::operation_aborted) {
-    const std::string_view reply = policy_.flush_partial();
-    return reply.empty() ? do_read() : do_write(reply);
-  }
+  phase_ = phase::reading;
+  // TLS: this read raced the pause; one the pause cancelled answers the partial message.
+  if (wait_.is_on() && wait_.read_ended(*timer_, ec)) return answer_partial();
   if (ec) return on_read(ec, {});
   // A short read is all there is: answer from the small buffer itself, with no copy.
   if (n < first_bytes_.size()) return on_read(ec, std::string_view(first_bytes_.data(), n));
@@ -258,20 +254,6 @@ void session::on_first_bytes(const error_code& ec, std::size_t n) {
 std::size_t session::read_more(std::size_t n) {
   return n + transport_.read_available(
                  asio::buffer(context_.read_buffer + n, context_.read_buffer_size - n));
-}
-
-// Only while awaiting the rest of a message (see do_await_rest), with the pause timer running.
-// The readiness may be stale: bytes it announced can have been taken since by read_more. Then the
-// wait goes on, and so does the timer, which still counts from the last byte; dropping it here
-// (as "woken for nothing") would leave the message unanswered until more bytes or EOF came.
-void session::on_read_ready() {
-  error_code read_ec;
-  const std::size_t n = transport_.socket().read_some(
-      asio::buffer(context_.read_buffer, context_.read_buffer_size), read_ec);
-  if (read_ec == asio::error::would_block) return do_wait_readable();
-  phase_ = phase::reading;
-  timer().cancel();
-  on_read(read_ec, std::string_view(context_.read_buffer, n));
 }
 
 // `data` is valid only during the call: it is in the session's small buffer or the reactor's
@@ -310,47 +292,26 @@ void session::do_next() {
   policy_.has_partial() ? do_await_rest() : do_read();
 }
 
-// Waits for either more bytes or a pause of message_wait. Only one of the two may win: whichever
-// takes it (bytes actually read, or the pause) ends phase::awaiting_rest, and the other then does
-// nothing. A wakeup that finds no bytes wins nothing: the wait and the timer go on.
-// Over TLS the socket may be quiet while OpenSSL holds the rest, so the race is with a read of
-// the TLS stream, which the timer cancels (see on_first_bytes).
+// The rest of a message races a pause of --message-wait (server/message_wait).
 void session::do_await_rest() {
   phase_ = phase::awaiting_rest;
-  timer().expires_after(context_.message_wait);
-  timer().async_wait([self = shared_from_this()](const error_code& ec) { self->on_pause(ec); });
-  if (transport_.holds_input()) return do_read();
-  do_wait_readable();
+  wait_.start(transport_, timer(), context_.message_wait,
+              asio::buffer(context_.read_buffer, context_.read_buffer_size),
+              [self = shared_from_this()](message_wait::outcome won, const error_code& ec,
+                                          std::string_view data) { self->on_rest(won, ec, data); });
+  if (transport_.holds_input()) do_read();
 }
 
-void session::do_wait_readable() {
-  transport_.socket().async_wait(
-      tcp_socket::wait_read,
-      [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
-}
-
-void session::on_readable(const error_code& ec) {
-  if (phase_ != phase::awaiting_rest) return;
-  if (ec) return close(ending_for(ec), ec);
-  on_read_ready();
-}
-
-void session::on_pause(const error_code& ec) {
-  if (ec || !(phase_ == phase::awaiting_rest || phase_ == phase::pausing)) return;
-  // A wait that had fired before a read re-armed the timer for a later message still runs.
-  if (timer().expiry() > std::chrono::steady_clock::now()) return;
+void session::on_rest(message_wait::outcome won, const error_code& ec, std::string_view data) {
+  if (phase_ == phase::closed) return;
   phase_ = phase::reading;
-  error_code ignored;
-  transport_.socket().cancel(ignored);  // on_readable now sees operation_aborted and phase::reading
-  if (transport_.holds_input()) {
-    // on_first_bytes answers the partial message once the read has ended. A TLS read between two
-    // of its steps (half a record in, the next socket read not started yet) misses this cancel and
-    // reads on; so cancel again after another wait, until the read has ended.
-    phase_ = phase::pausing;
-    timer().expires_after(context_.message_wait);
-    timer().async_wait([self = shared_from_this()](const error_code& e) { self->on_pause(e); });
-    return;
-  }
+  if (won == message_wait::outcome::pause) return answer_partial();
+  if (won == message_wait::outcome::failed) return close(ending_for(ec), ec);
+  on_read(ec, data);
+}
+
+// The client paused inside a message: answer what it has sent of it.
+void session::answer_partial() {
   const std::string_view reply = policy_.flush_partial();
   reply.empty() ? do_read() : do_write(reply);
 }

@@ -20,6 +20,7 @@
 
 #include "common/log.hpp"
 #include "common/reply_policy.hpp"
+#include "server/message_wait.hpp"
 #include "server/slot_pool.hpp"
 #include "server/socket.hpp"
 #include "server/stats.hpp"
@@ -102,12 +103,11 @@ class session : public std::enable_shared_from_this<session> {
   void do_read();
   std::size_t read_more(std::size_t n);
   void on_first_bytes(const boost::system::error_code& ec, std::size_t n);
-  void on_read_ready();
   void on_read(const boost::system::error_code& ec, std::string_view data);
   void do_await_rest();
-  void do_wait_readable();
-  void on_readable(const boost::system::error_code& ec);
-  void on_pause(const boost::system::error_code& ec);
+  void on_rest(message_wait::outcome won, const boost::system::error_code& ec,
+               std::string_view data);
+  void answer_partial();
   void do_write(std::string_view bytes);
   void on_write(const boost::system::error_code& ec, std::size_t n);
   void finish(ending why);
@@ -134,8 +134,7 @@ class session : public std::enable_shared_from_this<session> {
     admission,          // reading the PROXY header
     handshake,          // TLS: awaiting the ClientHello, then the handshake
     reading,            // a read is pending (or about to be)
-    awaiting_rest,      // a partial message: more bytes race the pause timer (do_await_rest)
-    pausing,            // TLS: the pause won and cancels the read until it ends (on_pause)
+    awaiting_rest,      // a partial message: more bytes race a pause (server/message_wait)
     writing,            // a reply is being written; nothing is read meanwhile
     writing_last,       // the client sent EOF: finish once this reply is written
     writing_then_stop,  // stop() came during a write: close once it is written
@@ -143,6 +142,7 @@ class session : public std::enable_shared_from_this<session> {
     closed,
   };
   phase phase_ = phase::reading;
+  message_wait wait_;              // only in phase::awaiting_rest
   ending ending_ = ending::error;  // see close()
   boost::system::error_code ending_error_;
   // The part of a reply the socket did not take at once: the only buffer a session owns, and only
