@@ -31,18 +31,6 @@ namespace echo {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-namespace {
-
-// How an error code ends a connection: the normal ways have endings of their own.
-ending ending_for(const error_code& ec) {
-  if (ec == asio::error::eof) return ending::eof;
-  if (ec == asio::error::connection_reset) return ending::reset;
-  if (ec == asio::error::broken_pipe) return ending::peer_stopped_reading;
-  return ending::error;
-}
-
-}  // namespace
-
 session::session(tcp_socket socket, const asio::ip::tcp::endpoint& peer, slot_pool::slot connection,
                  const session_context& context)
     : connection_slot_(std::move(connection)),
@@ -191,37 +179,11 @@ void session::close(ending why, const error_code& ec) {
 }
 
 void session::check_timeouts(std::uint64_t now) {
-  std::uint64_t limit = context_.idle_timeout_ticks;
-  ending why = ending::idle_timeout;
-  switch (phase_) {
-    case phase::closed:
-      return;
-    case phase::admission:
-    case phase::handshake:
-      limit = context_.handshake_timeout_ticks;
-      why = ending::handshake_timeout;
-      break;
-    // While a write is pending, the last activity is when it started: the client has taken
-    // nothing of it since.
-    case phase::writing:
-    case phase::writing_last:
-    case phase::writing_then_stop:
-      limit = context_.write_timeout_ticks;
-      why = ending::write_timeout;
-      break;
-    case phase::reading:
-    case phase::awaiting_rest:
-    case phase::finishing:
-      break;
-  }
-  // Strictly more than `limit` ticks: a tick may come just after the activity it follows.
-  if (limit == 0 || now - last_activity_tick_ <= limit) return;
-  ++context_.counters.timed_out;
-  if (phase_ == phase::handshake) ++context_.counters.tls_handshake_failures;  // not on_handshake
-  if (why == ending::handshake_timeout) {
-    events::handshake_timeout(context_.log, peer_, phase_ == phase::admission);
-  }
-  close(why);
+  if (phase_ == phase::closed) return;
+  const deadline limit = deadline_of(phase_, context_);
+  if (!limit.is_past(last_activity_tick_, now)) return;
+  record_timeout(phase_, context_, peer_);
+  close(limit.why);
 }
 
 // Reads into a small buffer of the session's own, not the reactor's shared one (an async read

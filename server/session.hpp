@@ -21,6 +21,7 @@
 #include "common/log.hpp"
 #include "common/reply_policy.hpp"
 #include "server/message_wait.hpp"
+#include "server/session_state.hpp"
 #include "server/slot_pool.hpp"
 #include "server/socket.hpp"
 #include "server/stats.hpp"
@@ -128,20 +129,7 @@ class session : public std::enable_shared_from_this<session> {
   std::chrono::steady_clock::time_point started_;
   std::uint64_t bytes_in_ = 0;
   std::uint64_t bytes_out_ = 0;
-  // Where the session is: every handler checks it first, and check_timeouts picks its deadline
-  // from it. One value, so no combination of situations can mean nothing.
-  enum class phase : std::uint8_t {
-    admission,          // reading the PROXY header
-    handshake,          // TLS: awaiting the ClientHello, then the handshake
-    reading,            // a read is pending (or about to be)
-    awaiting_rest,      // a partial message: more bytes race a pause (server/message_wait)
-    writing,            // a reply is being written; nothing is read meanwhile
-    writing_last,       // the client sent EOF: finish once this reply is written
-    writing_then_stop,  // stop() came during a write: close once it is written
-    finishing,          // the last reply is written: close_notify, or a lingering close
-    closed,
-  };
-  phase phase_ = phase::reading;
+  phase phase_ = phase::reading;   // see server/session_state
   message_wait wait_;              // only in phase::awaiting_rest
   ending ending_ = ending::error;  // see close()
   boost::system::error_code ending_error_;
