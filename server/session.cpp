@@ -20,6 +20,7 @@
 #include "server/events.hpp"
 #include "server/impairment.hpp"
 #include "server/session_registry.hpp"
+#include "server/tls_handshake.hpp"
 
 #include <boost/asio/buffer.hpp>
 
@@ -125,20 +126,10 @@ void session::on_hello_ready(const error_code& ec) {
   do_handshake({});
 }
 
-// A handshake holds its TLS state until it ends, and a client can start one with a byte and
-// then stall for the handshake timeout: past --max-handshakes the client is closed at once,
-// without a byte, as refused clients are on a TLS port (see server::refuse).
+// Past --max-handshakes the client is refused at once (server/tls_handshake).
 void session::do_handshake(std::string_view early_data) {
-  handshake_slot_ = context_.handshakes.try_take();
-  if (!handshake_slot_) {
-    context_.counters.count_refusal(refusal::max_handshakes);
-    log_throttle& throttle = context_.refusal_log;
-    if (throttle.admit()) {
-      events::refused_max_handshakes(context_.log, peer_, context_.handshakes.limit(),
-                                     throttle.held_back());
-    }
-    return close(ending::refused);
-  }
+  handshake_slot_ = tls_handshake::take_slot(context_, peer_);
+  if (!handshake_slot_) return close(ending::refused);
   transport_.async_handshake(
       early_data, [self = shared_from_this()](const error_code& ec) { self->on_handshake(ec); });
 }
@@ -147,12 +138,9 @@ void session::on_handshake(const error_code& ec) {
   handshake_slot_.reset();
   last_activity_tick_ = context_.now_tick;
   if (phase_ == phase::closed) return;
-  if (ec) {
-    ++context_.counters.tls_handshake_failures;
-    events::handshake_failed(context_.log, peer_, ec);
+  if (!tls_handshake::record_end(context_, peer_, transport_, ec)) {
     return close(ending::tls_handshake_failed);
   }
-  events::tls(context_.log, peer_, transport_.tls_protocol(), transport_.peer_certificate());
   phase_ = phase::reading;
   do_read();
 }
