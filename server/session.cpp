@@ -24,7 +24,6 @@
 
 #include <boost/asio/buffer.hpp>
 
-#include <cstring>
 #include <utility>
 
 namespace echo {
@@ -79,15 +78,14 @@ void session::start() {
 // first data (or the start of its TLS handshake) and are passed on, never echoed as header.
 void session::do_read_proxy_header() {
   transport_.socket().async_read_some(
-      asio::buffer(first_bytes_), [self = shared_from_this()](const error_code& ec, std::size_t n) {
+      first_bytes_.buffer(), [self = shared_from_this()](const error_code& ec, std::size_t n) {
         self->on_proxy_header(ec, n);
       });
 }
 
 void session::on_proxy_header(const error_code& ec, std::size_t n) {
   if (phase_ == phase::closed) return;
-  const admission::verdict verdict =
-      admission_->feed(ec, std::string_view(first_bytes_.data(), n), peer_, transport_);
+  const admission::verdict verdict = admission_->feed(ec, first_bytes_.view(n), peer_, transport_);
   switch (verdict.what) {
     case admission::verdict::kind::read_more:
       return do_read_proxy_header();
@@ -174,18 +172,12 @@ void session::check_timeouts(std::uint64_t now) {
   close(limit.why);
 }
 
-// Reads into a small buffer of the session's own, not the reactor's shared one (an async read
-// may complete into its buffer while other sessions' handlers run), and reads whatever else is
-// there into the shared buffer only then: an idle connection holds 128 bytes, not a read buffer.
-// A read that fills the small buffer costs a second read, most often answered EAGAIN; at 128
-// bytes that happens only for messages longer than a typical line or a 64-byte benchmark ping.
-// (Waiting for readability with async_wait instead would cost an epoll_ctl per message: Asio
-// 1.81 re-arms the descriptor for every wait, but not for a read that is tried first.)
+// Into the session's small buffer, then the reactor's shared one (server/first_bytes).
 void session::do_read() {
-  auto on_done = [self = shared_from_this()](const error_code& ec, std::size_t n) {
-    self->on_first_bytes(ec, n);
-  };
-  transport_.async_read_some(asio::buffer(first_bytes_), std::move(on_done));
+  transport_.async_read_some(first_bytes_.buffer(),
+                             [self = shared_from_this()](const error_code& ec, std::size_t n) {
+                               self->on_first_bytes(ec, n);
+                             });
 }
 
 void session::on_first_bytes(const error_code& ec, std::size_t n) {
@@ -194,16 +186,8 @@ void session::on_first_bytes(const error_code& ec, std::size_t n) {
   // TLS: this read raced the pause; one the pause cancelled answers the partial message.
   if (wait_.is_on() && wait_.read_ended(*timer_, ec)) return answer_partial();
   if (ec) return on_read(ec, {});
-  // A short read is all there is: answer from the small buffer itself, with no copy.
-  if (n < first_bytes_.size()) return on_read(ec, std::string_view(first_bytes_.data(), n));
-  std::memcpy(context_.read_buffer, first_bytes_.data(), n);
-  on_read(ec, std::string_view(context_.read_buffer, read_more(n)));
-}
-
-// Maybe more: takes it now into the shared buffer, after the `n` bytes already there.
-std::size_t session::read_more(std::size_t n) {
-  return n + transport_.read_available(
-                 asio::buffer(context_.read_buffer + n, context_.read_buffer_size - n));
+  on_read(ec, first_bytes_.take(n, transport_,
+                                asio::buffer(context_.read_buffer, context_.read_buffer_size)));
 }
 
 // `data` is valid only during the call: it is in the session's small buffer or the reactor's
@@ -237,7 +221,7 @@ void session::on_read(const error_code& ec, std::string_view data) {
 void session::do_next() {
   // Waiting for the client from here on: keep no more than a short reply's memory meanwhile.
   policy_.release_memory();
-  if (unsent_.capacity() > kept_unsent_capacity) std::vector<char>().swap(unsent_);
+  outbox_.release_memory();
   phase_ = phase::reading;
   policy_.has_partial() ? do_await_rest() : do_read();
 }
@@ -266,10 +250,7 @@ void session::answer_partial() {
   reply.empty() ? do_read() : do_write(reply);
 }
 
-// `bytes` may live in the shared read buffer, which the next readable session reuses. So write
-// what the socket takes now; only a rest it did not take is copied into unsent_ and written when
-// the socket has room (this is the only per-session buffer, and a reply waiting on it is why
-// nothing more is read: backpressure).
+// Writes what the socket takes now, and the rest once it has room (server/outbox).
 void session::do_write(std::string_view bytes) {
   // Every message of a line mode has a reply, so this is where they are counted.
   if (const std::uint64_t messages = policy_.take_messages())
@@ -280,15 +261,12 @@ void session::do_write(std::string_view bytes) {
   if (phase_ != phase::writing_last) phase_ = phase::writing;
   last_activity_tick_ = context_.now_tick;
   error_code ec;
-  const std::size_t n = transport_.write_now(bytes, ec);
+  const std::size_t n = outbox_.write_now(transport_, bytes, ec);
   if (ec || n == bytes.size()) return on_write(ec, n);
-  unsent_.assign(bytes.begin() + static_cast<std::ptrdiff_t>(n), bytes.end());
-  sent_at_once_ = n;
-  transport_.async_write(
-      asio::buffer(unsent_),
-      [self = shared_from_this()](const error_code& write_ec, std::size_t written) {
-        self->on_write(write_ec, self->sent_at_once_ + written);
-      });
+  outbox_.async_write_rest(transport_,
+                           [self = shared_from_this()](const error_code& e, std::size_t written) {
+                             self->on_write(e, written);
+                           });
 }
 
 void session::on_write(const error_code& ec, std::size_t n) {

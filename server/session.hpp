@@ -20,7 +20,9 @@
 
 #include "common/log.hpp"
 #include "common/reply_policy.hpp"
+#include "server/first_bytes.hpp"
 #include "server/message_wait.hpp"
+#include "server/outbox.hpp"
 #include "server/session_state.hpp"
 #include "server/slot_pool.hpp"
 #include "server/socket.hpp"
@@ -29,12 +31,10 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
-#include <array>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace echo {
 
@@ -73,9 +73,6 @@ class session : public std::enable_shared_from_this<session> {
   // How long a closing session keeps reading (and discarding) so that its last reply is not
   // destroyed by a reset; see finish().
   static constexpr std::chrono::seconds linger_timeout{2};
-  // unsent_ keeps its buffer for the next wait up to this size, and frees a larger one once
-  // written, so a connection that once had a large reply waiting does not keep its memory.
-  static constexpr std::size_t kept_unsent_capacity = 1024;
 
   // `connection`: the slot of --max-connections the session holds until it is destroyed.
   session(tcp_socket socket, const boost::asio::ip::tcp::endpoint& peer, slot_pool::slot connection,
@@ -102,7 +99,6 @@ class session : public std::enable_shared_from_this<session> {
   void on_handshake(const boost::system::error_code& ec);
   void do_next();
   void do_read();
-  std::size_t read_more(std::size_t n);
   void on_first_bytes(const boost::system::error_code& ec, std::size_t n);
   void on_read(const boost::system::error_code& ec, std::string_view data);
   void do_await_rest();
@@ -133,11 +129,8 @@ class session : public std::enable_shared_from_this<session> {
   message_wait wait_;              // only in phase::awaiting_rest
   ending ending_ = ending::error;  // see close()
   boost::system::error_code ending_error_;
-  // The part of a reply the socket did not take at once: the only buffer a session owns, and only
-  // once a write has had to wait.
-  std::vector<char> unsent_;
-  std::array<char, 128> first_bytes_;  // see do_read()
-  std::size_t sent_at_once_ = 0;
+  outbox outbox_;
+  first_bytes first_bytes_;
 };
 
 }  // namespace echo
