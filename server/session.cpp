@@ -2,17 +2,17 @@
 // returns if phase_ is closed, and at most one read and one write are outstanding.
 //
 //   start -> [admission: do_read_proxy_header -> on_proxy_header (server/admission decides)]
-//         -> on_connected -> [handshake: async_wait_first_byte -> on_hello_ready -> do_handshake
-//                             -> on_handshake (server/transport, TLS only)]
-//         -> do_read -> on_first_bytes -> on_read:
-//              bytes in -> reply policy (common/reply_policy) -> impairment (server/impairment:
-//              empty) -> do_write -> transport (now, or async -> on_write)
-//         -> on_write -> the rest of the read's replies, or do_next:
-//              do_read, or do_await_rest (a partial message: its rest races a pause, in
-//              server/message_wait -> on_rest)
+//         -> on_connected -> [TLS: async_wait_first_byte -> on_hello_ready -> do_handshake
+//                             -> on_handshake (server/tls_handshake: its slot, its log lines)]
+//         -> do_read -> on_first_bytes (server/first_bytes) -> on_read: bytes in
+//              -> reply policy (common/reply_policy) -> do_write -> [impairment: empty seam]
+//              -> transport now, or the rest later (server/outbox) -> on_write
+//         -> do_reply_rest: the rest of the read's replies, or do_next: do_read again, or
+//              do_await_rest: a partial message's rest races a pause (server/message_wait)
+//              -> on_rest: on_read, or answer_partial -> do_write
 //   ends: eof, once, line too long -> finish (the transport's graceful close, under a linger
-//         timer) -> close; an error, stop() or check_timeouts (a switch on phase_) -> close.
-//   close(ending) closes the socket and cancels the timer; ~session writes events::closed.
+//         timer) -> close; an error, stop() or check_timeouts (the phase's deadline, from
+//         server/session_state) -> close. ~session writes events::closed.
 
 #include "server/session.hpp"
 
@@ -46,17 +46,11 @@ session::session(tcp_socket socket, const asio::ip::tcp::endpoint& peer, slot_po
       started_(std::chrono::steady_clock::now()) {}
 
 session::~session() {
-  stats& counters = context_.counters;
-  --counters.connections_active;
   const auto lived = std::chrono::steady_clock::now() - started_;
-  counters.count_ending(ending_, lived);
+  --context_.counters.connections_active;
+  context_.counters.count_ending(ending_, lived);
   events::closed(context_.log, peer_, lived, bytes_in_, bytes_out_, ending_, ending_error_);
   context_.registry.remove(this, peer_.address());
-}
-
-steady_timer& session::timer() {
-  if (!timer_) timer_ = std::make_unique<steady_timer>(transport_.socket().get_executor());
-  return *timer_;
 }
 
 void session::start() {
@@ -74,8 +68,8 @@ void session::start() {
   on_connected({});
 }
 
-// The header is read into the small buffer; bytes after it in the same read are the client's
-// first data (or the start of its TLS handshake) and are passed on, never echoed as header.
+// Bytes after the header in the same read are the client's first data (or the start of its TLS
+// handshake): passed on, never echoed as header.
 void session::do_read_proxy_header() {
   transport_.socket().async_read_some(
       first_bytes_.buffer(), [self = shared_from_this()](const error_code& ec, std::size_t n) {
@@ -86,14 +80,9 @@ void session::do_read_proxy_header() {
 void session::on_proxy_header(const error_code& ec, std::size_t n) {
   if (phase_ == phase::closed) return;
   const admission::verdict verdict = admission_->feed(ec, first_bytes_.view(n), peer_, transport_);
-  switch (verdict.what) {
-    case admission::verdict::kind::read_more:
-      return do_read_proxy_header();
-    case admission::verdict::kind::refused:
-      return close(verdict.refusal);
-    case admission::verdict::kind::admitted:
-      break;
-  }
+  using kind = admission::verdict::kind;
+  if (verdict.what == kind::read_more) return do_read_proxy_header();
+  if (verdict.what == kind::refused) return close(verdict.refusal);
   admission_.reset();
   on_connected(verdict.early);
 }
@@ -101,8 +90,7 @@ void session::on_proxy_header(const error_code& ec, std::size_t n) {
 // `early_data`: bytes that came with the PROXY header, in first_bytes_, which stays untouched
 // until the handshake or on_read has used them.
 void session::on_connected(std::string_view early_data) {
-  const std::uint64_t open = context_.counters.connections_active;
-  events::accepted(context_.log, peer_, open);
+  events::accepted(context_.log, peer_, context_.counters.connections_active.load());
   last_activity_tick_ = context_.now_tick;
   if (transport_.has_handshake()) {
     phase_ = phase::handshake;
@@ -115,9 +103,8 @@ void session::on_connected(std::string_view early_data) {
   do_read();
 }
 
-// Readable: the ClientHello, or anything else (plaintext), which the handshake reports. A client
-// that closes without a byte (a TCP health check, a port scan) gets no TLS state at all: it is an
-// ordinary end, not a failed handshake.
+// Readable: the ClientHello, or anything else, which the handshake reports. A client that closes
+// without a byte (a health check, a port scan) gets no TLS state: an ordinary end.
 void session::on_hello_ready(const error_code& ec) {
   if (phase_ == phase::closed) return;
   if (ec) return close(ending_for(ec), ec);
@@ -145,11 +132,8 @@ void session::on_handshake(const error_code& ec) {
 
 void session::stop() {
   // With a write pending, on_write closes once it completes; otherwise only a read is pending.
-  if (phase_ == phase::writing || phase_ == phase::writing_last) {
-    phase_ = phase::writing_then_stop;
-    return;
-  }
-  close(ending::shutdown);
+  if (phase_ != phase::writing && phase_ != phase::writing_last) return close(ending::shutdown);
+  phase_ = phase::writing_then_stop;
 }
 
 void session::close(ending why, const error_code& ec) {
@@ -186,33 +170,32 @@ void session::on_first_bytes(const error_code& ec, std::size_t n) {
   // TLS: this read raced the pause; one the pause cancelled answers the partial message.
   if (wait_.is_on() && wait_.read_ended(*timer_, ec)) return answer_partial();
   if (ec) return on_read(ec, {});
-  on_read(ec, first_bytes_.take(n, transport_,
-                                asio::buffer(context_.read_buffer, context_.read_buffer_size)));
+  on_read(ec, first_bytes_.take(n, transport_, shared_buffer()));
 }
 
 // `data` is valid only during the call: it is in the session's small buffer or the reactor's
 // shared one, which do_write never keeps.
 void session::on_read(const error_code& ec, std::string_view data) {
   if (phase_ == phase::closed) return;
-  if (transport::is_end_of_stream(ec)) {
-    // The client half-closed: what it sent is all there is. Reply to any unterminated message,
-    // then finish (on_write sees phase::writing_last).
-    const std::string_view reply = policy_.flush_partial();
-    if (reply.empty()) return finish(ending::eof);
-    phase_ = phase::writing_last;
-    do_write(reply);
-    return;
-  }
+  if (transport::is_end_of_stream(ec)) return on_end_of_stream();
   if (ec) {
     events::read_failed(context_.log, peer_, ec);
-    close(ending_for(ec), ec);
-    return;
+    return close(ending_for(ec), ec);
   }
   bytes_in_ += data.size();
   context_.counters.bytes_in += data.size();  // as it happens, for a live stats line
   last_activity_tick_ = context_.now_tick;
   const std::string_view reply = policy_.feed(data);
   reply.empty() ? do_next() : do_write(reply);
+}
+
+// The client half-closed: what it sent is all there is. Reply to any unterminated message, then
+// finish (on_write sees phase::writing_last).
+void session::on_end_of_stream() {
+  const std::string_view reply = policy_.flush_partial();
+  if (reply.empty()) return finish(ending::eof);
+  phase_ = phase::writing_last;
+  do_write(reply);
 }
 
 // Reads on, unless the policy holds an unterminated message: then the client may be done with
@@ -229,8 +212,7 @@ void session::do_next() {
 // The rest of a message races a pause of --message-wait (server/message_wait).
 void session::do_await_rest() {
   phase_ = phase::awaiting_rest;
-  wait_.start(transport_, timer(), context_.message_wait,
-              asio::buffer(context_.read_buffer, context_.read_buffer_size),
+  wait_.start(transport_, timer(), context_.message_wait, shared_buffer(),
               [self = shared_from_this()](message_wait::outcome won, const error_code& ec,
                                           std::string_view data) { self->on_rest(won, ec, data); });
   if (transport_.holds_input()) do_read();
@@ -276,11 +258,16 @@ void session::on_write(const error_code& ec, std::size_t n) {
   if (phase_ == phase::closed) return;
   if (ec) {
     events::write_failed(context_.log, peer_, ec);
-    close(ending_for(ec), ec);
-    return;
+    return close(ending_for(ec), ec);
   }
   if (phase_ == phase::writing_then_stop) return close(ending::shutdown);
   if (phase_ == phase::writing_last) return finish(ending::eof);
+  do_reply_rest();
+}
+
+// After a write: the policy may have ended the connection (--once, a line over --max-line);
+// otherwise the rest of the same read's replies, a piece at a time, before reading on.
+void session::do_reply_rest() {
   switch (policy_.reason()) {
     case done_reason::once:
       return finish(ending::once);
@@ -290,7 +277,6 @@ void session::on_write(const error_code& ec, std::size_t n) {
     case done_reason::none:
       break;
   }
-  // The rest of the same read, a piece at a time, before reading on.
   if (!policy_.has_unanswered()) return do_next();
   const std::string_view reply = policy_.answer_more();
   reply.empty() ? do_next() : do_write(reply);
@@ -303,13 +289,10 @@ void session::finish(ending why) {
   phase_ = phase::finishing;
   const bool is_peer_done = why == ending::eof;  // its EOF is in
   const auto close_now = [self = shared_from_this()] { self->close(self->ending_); };
-  if (transport_.async_finish(
-          is_peer_done, asio::buffer(context_.read_buffer, context_.read_buffer_size), close_now)) {
-    return close(why);
-  }
+  if (transport_.async_finish(is_peer_done, shared_buffer(), close_now)) return close(why);
   timer().expires_after(linger_timeout);
-  timer().async_wait([self = shared_from_this()](const error_code& ec) {
-    if (!ec) self->close(self->ending_);
+  timer().async_wait([close_now](const error_code& ec) {
+    if (!ec) close_now();
   });
 }
 

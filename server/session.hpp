@@ -29,6 +29,7 @@
 #include "server/stats.hpp"
 #include "server/transport.hpp"
 
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
@@ -97,18 +98,28 @@ class session : public std::enable_shared_from_this<session> {
   void on_hello_ready(const boost::system::error_code& ec);
   void do_handshake(std::string_view early_data);
   void on_handshake(const boost::system::error_code& ec);
-  void do_next();
   void do_read();
   void on_first_bytes(const boost::system::error_code& ec, std::size_t n);
   void on_read(const boost::system::error_code& ec, std::string_view data);
+  void on_end_of_stream();
+  void do_next();
   void do_await_rest();
   void on_rest(message_wait::outcome won, const boost::system::error_code& ec,
                std::string_view data);
   void answer_partial();
   void do_write(std::string_view bytes);
   void on_write(const boost::system::error_code& ec, std::size_t n);
+  void do_reply_rest();
   void finish(ending why);
-  steady_timer& timer();
+  // The reactor's read buffer, which no session keeps anything in across handlers.
+  boost::asio::mutable_buffer shared_buffer() const {
+    return boost::asio::buffer(context_.read_buffer, context_.read_buffer_size);
+  }
+  // Made on first use: see timer_.
+  steady_timer& timer() {
+    if (!timer_) timer_ = std::make_unique<steady_timer>(transport_.socket().get_executor());
+    return *timer_;
+  }
 
   slot_pool::slot connection_slot_;
   transport transport_;
