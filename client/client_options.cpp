@@ -2,6 +2,7 @@
 
 #include "common/command_line.hpp"
 #include "common/endpoint.hpp"
+#include "common/number_args.hpp"
 
 #include <boost/program_options.hpp>
 
@@ -41,46 +42,15 @@ Exit codes: 0 success; 1 a --test case failed or the server hung up before reply
 7 TLS handshake failed (certificate not trusted, wrong name, client certificate refused).
 )";
 
+// The client's own wording for --timeout, older than the shared decimal_seconds; rounded up, so
+// that a tiny timeout is never 0.
 std::chrono::milliseconds timeout_from(const std::string& text) {
-  double seconds = 0;
-  std::size_t used = 0;
-  try {
-    seconds = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || !std::isfinite(seconds) || seconds <= 0 || seconds > 86400) {
+  const auto seconds = decimal_number(text);
+  if (!seconds || *seconds <= 0 || *seconds > static_cast<double>(max_seconds)) {
     throw usage_error("invalid --timeout '" + text +
                       "': expected a number of seconds above 0 (at most 86400)");
   }
-  return std::chrono::milliseconds(static_cast<long long>(std::ceil(seconds * 1000)));
-}
-
-std::chrono::milliseconds seconds_from(const std::string& flag, const std::string& text,
-                                       bool may_be_zero) {
-  double seconds = -1;
-  std::size_t used = 0;
-  try {
-    seconds = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || !std::isfinite(seconds) || seconds < 0 ||
-      (!may_be_zero && seconds == 0) || seconds > 86400) {
-    throw usage_error("invalid --" + flag + " '" + text + "': expected seconds, " +
-                      (may_be_zero ? "0" : "above 0") + " to 86400");
-  }
-  return std::chrono::milliseconds(static_cast<long long>(std::llround(seconds * 1000)));
-}
-
-std::size_t whole_from(const std::string& flag, const std::string& text, std::size_t least,
-                       std::size_t most) {
-  if (!is_all_digits(text) || text.size() > 9 || std::stoull(text) < least ||
-      std::stoull(text) > most) {
-    throw usage_error("invalid --" + flag + " '" + text + "': expected a number from " +
-                      std::to_string(least) + " to " + std::to_string(most));
-  }
-  return static_cast<std::size_t>(std::stoull(text));
+  return std::chrono::milliseconds(static_cast<long long>(std::ceil(*seconds * 1000)));
 }
 
 // Every message in flight is held in full (and its echo checked against it), so the load must
@@ -100,13 +70,13 @@ void check_bytes_in_flight(const bench_options& bench) {
 
 bench_options bench_from(const po::variables_map& vm) {
   bench_options bench;
-  bench.connections = whole_from("connections", vm["connections"].as<std::string>(), 1, 100'000);
-  bench.size = whole_from("size", vm["size"].as<std::string>(), 1, 16 * 1024 * 1024);
-  bench.depth = whole_from("depth", vm["depth"].as<std::string>(), 1, 1024);
-  bench.duration = seconds_from("duration", vm["duration"].as<std::string>(), false);
-  bench.warmup = seconds_from("warmup", vm["warmup"].as<std::string>(), true);
+  bench.connections = whole_number("connections", vm["connections"].as<std::string>(), 1, 100'000);
+  bench.size = whole_number("size", vm["size"].as<std::string>(), 1, 16 * 1024 * 1024);
+  bench.depth = whole_number("depth", vm["depth"].as<std::string>(), 1, 1024);
+  bench.duration = decimal_seconds("duration", vm["duration"].as<std::string>(), false);
+  bench.warmup = decimal_seconds("warmup", vm["warmup"].as<std::string>(), true);
   bench.rate =
-      static_cast<double>(whole_from("rate", vm["rate"].as<std::string>(), 0, 100'000'000));
+      static_cast<double>(whole_number("rate", vm["rate"].as<std::string>(), 0, 100'000'000));
   bench.is_churn = vm.count("churn") != 0;
   bench.is_json = vm.count("json") != 0;
   if (bench.is_churn && bench.rate > 0) {
@@ -193,9 +163,9 @@ std::variant<client_options, early_exit> parse_client_options(int argc, const ch
   po::options_description visible("Options", 100, 50);
   // clang-format off
   visible.add_options()
-      ("host,H", po::value<std::string>()->default_value("127.0.0.1")->value_name("ADDR"),
+      ("host,H", po::value<std::string>()->default_value(std::string(default_host))->value_name("ADDR"),
        "server address or host name (IPv4, IPv6, localhost)")
-      ("port,p", po::value<std::string>()->default_value("8888")->value_name("N"),
+      ("port,p", po::value<std::string>()->default_value(std::to_string(default_port))->value_name("N"),
        "server port")
       ("message,m", po::value<std::vector<std::string>>()->composing()->value_name("TEXT"),
        "send TEXT as a line and print the reply line; repeat for more messages")
