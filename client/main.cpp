@@ -8,6 +8,7 @@
 #include "client/self_test.hpp"
 #include "client/udp_one_shot.hpp"
 #include "client/udp_pipe.hpp"
+#include "client/udp_self_test.hpp"
 #include "common/errors.hpp"
 #include "common/log.hpp"
 #include "common/tls.hpp"
@@ -29,6 +30,7 @@ echo::exit_code run_udp(const echo::client_options& options, const echo::logger&
     case echo::client_mode::interactive:
       return echo::udp_pipe(options, log, true).run();
     case echo::client_mode::self_test:
+      return echo::udp_self_test(options, log).run();
     case echo::client_mode::bench:
       break;
   }
