@@ -6,6 +6,7 @@
 #include "client/one_shot.hpp"
 #include "client/pipe_mode.hpp"
 #include "client/self_test.hpp"
+#include "client/udp_bench.hpp"
 #include "client/udp_one_shot.hpp"
 #include "client/udp_pipe.hpp"
 #include "client/udp_self_test.hpp"
@@ -32,7 +33,7 @@ echo::exit_code run_udp(const echo::client_options& options, const echo::logger&
     case echo::client_mode::self_test:
       return echo::udp_self_test(options, log).run();
     case echo::client_mode::bench:
-      break;
+      return echo::udp_bench(options, log).run();
   }
   return echo::exit_code::failure;
 }
