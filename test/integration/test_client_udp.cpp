@@ -4,6 +4,8 @@
 // passing; --bench --udp's JSON, with loss counted when the server drops datagrams.
 
 #include "support/echo_client.hpp"
+#include "support/pty_process.hpp"
+#include "support/test_data.hpp"
 #include "support/udp_echo_server.hpp"
 
 #include <catch2/catch.hpp>
@@ -64,6 +66,28 @@ TEST_CASE("client udp: pipe mode sends each line of stdin as one datagram, like 
   INFO("stderr: " << r.err);
   CHECK(r.exit_code == 0);
   CHECK(r.out == "one\ntwo\n\nthree\n");
+}
+
+TEST_CASE("client udp: interactive mode sends each typed line as a datagram",
+          "[integration][client][udp]") {
+  udp_echo_server server;
+  pty_process client(client_command({"-u", "-p", port_of(server)}));
+  const auto expect_screen = [&client](const std::string& text) {
+    if (!client.read_until(text)) {
+      FAIL("echo-client never showed \"" << printable(text) << "\"; it showed:\n"
+                                         << printable(client.transcript()));
+    }
+  };
+  expect_screen("Sending datagrams to " + loopback(server.port()) +
+                " (UDP). Type a line to send it; quit, exit or Ctrl+D to leave.");
+  expect_screen("> ");
+  REQUIRE(client.write("hello over udp\r"));
+  expect_screen("hello over udp\r\n");  // the terminal's echo of the typed line
+  expect_screen("hello over udp");      // the reply
+  expect_screen("> ");
+  REQUIRE(client.write("quit\r"));
+  expect_screen("Disconnected.");
+  CHECK(client.wait_exit(deadline::after_default()) == 0);
 }
 
 TEST_CASE("client udp: no reply is exit 5 with one line", "[integration][client][udp]") {
