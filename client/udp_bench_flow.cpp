@@ -117,8 +117,11 @@ void udp_bench_flow::on_readable(const error_code& ec) {
       break;
     }
     const clock::time_point now = clock::now();
-    for (std::size_t i = 0; i < n; ++i)
+    // A reply after its datagram's deadline is late, even if no tick has expired it yet.
+    stats_.expire(now, loss_deadline_);
+    for (std::size_t i = 0; i < n; ++i) {
       take_reply(in_.data(i), in_.length(i), in_.is_truncated(i), now);
+    }
     if (n < in_.capacity()) break;
   }
   if (interval_ == clock::duration::zero()) pump();
