@@ -258,6 +258,34 @@ TEST_CASE("client udp: --bench reports the loss when the server drops datagrams"
   CHECK(field(r.out, "loss_percent") < 25);
 }
 
+TEST_CASE("client udp: --bench counts replies that differ from what was sent as mismatches",
+          "[integration][client][udp][bench]") {
+  udp_echo_server server({"--flip-every", "100"});
+  const run_result r = run_client(bench_args(server, {"--timeout", "0.2"}), {},
+                                  deadline::in(std::chrono::seconds(20)));
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(field(r.out, "mismatches") >= 1);
+  // A changed reply is no reply: its datagram counts lost.
+  CHECK(field(r.out, "lost") >= 1);
+  CHECK(field(r.out, "lost") == field(r.out, "sent") - field(r.out, "received"));
+}
+
+TEST_CASE("client udp: --test says where a changed echo differs", "[integration][client][udp]") {
+  udp_echo_server server({"--flip-every", "1"});
+  const run_result r = run_client({"-u", "--test", "-p", port_of(server), "--timeout", "0.2"}, {},
+                                  deadline::in(std::chrono::seconds(30)));
+  INFO("stdout:\n" << r.out);
+  CHECK(r.exit_code == 1);
+  const std::vector<std::string> lines = lines_of(r.out);
+  REQUIRE(lines.size() == 7);
+  CHECK(lines[0] ==
+        "FAIL short datagram: expected 19 bytes \"Hello, echo server!\", got 19 bytes \"Hello, "
+        "echo server\\xde\"; first difference at byte 18: expected 0x21, got 0xde");
+  CHECK(lines[1] == "PASS empty datagram");  // nothing to change
+  CHECK(lines[6] == "1 passed, 5 failed");
+}
+
 TEST_CASE("client udp: --bench against nothing is the one-line refusal",
           "[integration][client][udp][bench]") {
   const std::uint16_t port = unused_udp_port();

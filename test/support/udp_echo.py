@@ -7,6 +7,7 @@ Binds ADDR (127.0.0.1; "::1" for IPv6) on PORT (0: a free one), prints "listenin
 stdout, then echoes every datagram byte for byte, empty ones too, to whoever sent it.
 --drop-first N: the first N datagrams get no reply (to test --retries).
 --drop-every K: every K-th datagram gets no reply (to test loss accounting).
+--flip-every K: every K-th reply has its last byte changed (to test that replies are checked).
 --silent: never replies (a bound UDP socket that nothing answers from).
 Runs until killed.
 """
@@ -22,6 +23,7 @@ def main():
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--drop-first", type=int, default=0)
     parser.add_argument("--drop-every", type=int, default=0)
+    parser.add_argument("--flip-every", type=int, default=0)
     parser.add_argument("--silent", action="store_true")
     args = parser.parse_args()
 
@@ -39,6 +41,8 @@ def main():
             continue
         if args.drop_every > 0 and seen % args.drop_every == 0:
             continue
+        if args.flip_every > 0 and seen % args.flip_every == 0 and data:
+            data = data[:-1] + bytes([data[-1] ^ 0xFF])
         sock.sendto(data, peer)
 
 

@@ -15,7 +15,8 @@ namespace echo::test {
 
 class udp_echo_server {
  public:
-  // options: "--host ::1", "--drop-first N", "--drop-every K", "--silent" (see udp_echo.py).
+  // options: "--host ::1", "--drop-first N", "--drop-every K", "--flip-every K",
+  // "--silent" (see udp_echo.py).
   // Throws std::runtime_error if it does not say where it listens within default_timeout.
   explicit udp_echo_server(const std::vector<std::string>& options = {});
 
