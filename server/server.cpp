@@ -163,16 +163,16 @@ std::optional<std::string> server::open_udp(std::uint16_t port) {
 std::optional<std::string> server::adopt_passed_sockets() {
   const bool has_stream = options_.passed_fd >= 0;
   const bool has_datagram = options_.passed_udp_fd >= 0;
+  if (options_.udp != has_datagram) {
+    return has_datagram ? "socket activation passed a datagram socket (ListenDatagram=): add --udp"
+                        : "socket activation passed no datagram socket (ListenDatagram=): --udp "
+                          "needs one";
+  }
   if (options_.tcp != has_stream) {
     return has_stream ? "socket activation passed a stream socket (ListenStream=), but --no-tcp "
                         "is set"
                       : "socket activation passed no stream socket (ListenStream=): serving TCP "
                         "needs one (or --udp --no-tcp)";
-  }
-  if (options_.udp != has_datagram) {
-    return has_datagram ? "socket activation passed a datagram socket (ListenDatagram=): add --udp"
-                        : "socket activation passed no datagram socket (ListenDatagram=): --udp "
-                          "needs one";
   }
   if (has_stream) {
     if (auto failure = listener_.adopt(options_.passed_fd)) return failure;
@@ -188,9 +188,10 @@ std::optional<std::string> server::adopt_passed_sockets() {
 // every socket is open and whatever the log level.
 void server::announce() const {
   if (options_.passed_fd >= 0 || options_.passed_udp_fd >= 0) {
-    log_.event(
-        log_level::info, "socket_activation", {},
-        "socket activation: serving the sockets systemd passed; --host and --port are ignored");
+    const bool both = options_.passed_fd >= 0 && options_.passed_udp_fd >= 0;
+    log_.event(log_level::info, "socket_activation", {},
+               std::string("socket activation: serving the ") + (both ? "sockets" : "socket") +
+                   " systemd passed; --host and --port are ignored");
   }
   const asio::ip::tcp::endpoint local = local_endpoint();
   const char* protocols = !options_.udp ? "tcp" : options_.tcp ? "tcp,udp" : "udp";
