@@ -2,6 +2,7 @@
 // The client's command line: what it accepts, its --help, every usage error's wording, and which
 // mode runs. Program_options stays in this file pair; the modes see only client_options.
 
+#include "common/endpoint.hpp"
 #include "common/errors.hpp"
 
 #include <chrono>
@@ -50,8 +51,8 @@ struct client_tls_options {
 };
 
 struct client_options {
-  std::string host = "127.0.0.1";  // as typed; resolved when connecting
-  std::uint16_t port = 8888;
+  std::string host{default_host};  // as typed; resolved when connecting
+  std::uint16_t port = default_port;
   client_mode mode = client_mode::pipe;
   std::vector<std::string> messages;          // -m, in order
   std::chrono::milliseconds timeout{10'000};  // connecting, and each wait for a reply
