@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <optional>
 #include <string>
 #include <vector>
@@ -239,4 +240,39 @@ TEST_CASE("udp: a burst of datagrams from one socket is answered one reply each"
   std::sort(replies.begin(), replies.end());
   std::sort(expected.begin(), expected.end());
   CHECK(replies == expected);
+}
+
+TEST_CASE("udp: --once and --max-line apply to TCP only, not to datagrams", "[integration][udp]") {
+  running_server server({"--udp", "--once", "--max-line", "8"});
+  udp_client client = udp_client::connect(server.host(), server.port());
+  const std::string long_line = "far longer than the eight bytes of --max-line\n";
+  client.send(long_line);
+  CHECK(client.receive() == long_line);
+  client.send("a second datagram, after --once\n");
+  CHECK(client.receive() == "a second datagram, after --once\n");
+  // TCP on the same port still obeys both: one reply, then the close.
+  tcp_client tcp = tcp_client::connect(server.host(), server.port());
+  tcp.send_all("short\n");
+  const read_result r = tcp.read_until_eof();
+  CHECK(r.data == "short\n");
+  CHECK(r.is_eof);
+}
+
+// prefix + the largest datagram is larger than any datagram: it cannot be sent, so it is dropped
+// (never cut) and counted, and the server goes on answering.
+TEST_CASE("udp: a prefix reply too large for a datagram is dropped and counted",
+          "[integration][udp]") {
+  running_server server({"--udp", "--reply", "prefix"});
+  udp_client client = udp_client::connect(server.host(), server.port());
+  client.send(std::string(65507, 'x'));
+  client.send("small\n");
+  CHECK(client.receive() == "Echo: small\n");
+  CHECK_FALSE(client.receive(deadline::in(std::chrono::milliseconds(300))));
+  // The largest that fits still comes back whole.
+  client.send(std::string(65507 - 6, 'y'));
+  CHECK(client.receive() == "Echo: " + std::string(65507 - 6, 'y'));
+  server.proc().signal(SIGUSR1);
+  CHECK(server.wait_for_log(
+      " udp_datagrams_in=3 udp_datagrams_out=2 udp_bytes_in=" + std::to_string(65507 + 6 + 65501) +
+      " udp_bytes_out=" + std::to_string(12 + 65507) + " udp_dropped=1\n"));
 }
