@@ -18,6 +18,44 @@
 
 using namespace echo::test;
 
+namespace {
+
+// A thread sending datagrams from one socket as fast as it can, until stop() or destruction. Once
+// the server is gone its sends may fail (ECONNREFUSED, from the ICMP the kernel returns): it only
+// keeps going.
+class udp_blaster {
+ public:
+  udp_blaster(const std::string& host, std::uint16_t port)
+      : socket_(udp_client::connect(host, port)), thread_([this] { run(); }) {}
+  ~udp_blaster() { stop(); }
+  udp_blaster(const udp_blaster&) = delete;
+  udp_blaster& operator=(const udp_blaster&) = delete;
+
+  std::uint64_t sent() const { return sent_; }
+  void stop() {
+    is_done_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void run() {
+    for (std::uint64_t n = 0; !is_done_; ++n) {
+      try {
+        socket_.send("blast " + std::to_string(n) + "\n");
+        ++sent_;
+      } catch (const std::runtime_error&) {
+      }
+    }
+  }
+
+  udp_client socket_;
+  std::atomic<bool> is_done_{false};
+  std::atomic<std::uint64_t> sent_{0};
+  std::thread thread_;
+};
+
+}  // namespace
+
 TEST_CASE("udp logging: -v logs each datagram with its source and (udp)",
           "[integration][udp][logging]") {
   running_server server({"--udp", "-v"});
@@ -62,36 +100,22 @@ TEST_CASE("udp logging: JSON logs carry \"protocol\":\"udp\" on each datagram's 
 TEST_CASE("udp shutdown: SIGTERM while datagrams keep coming exits 0 within the grace",
           "[integration][udp][shutdown]") {
   running_server server({"--udp", "--no-tcp"});
-  std::atomic<bool> is_done{false};
-  std::atomic<std::uint64_t> sent{0};
-  // The sender blasts until told to stop; once the server is gone its sends may fail
-  // (ECONNREFUSED from the ICMP the kernel returns): it only keeps going.
-  std::thread sender([&] {
-    udp_client blaster = udp_client::connect(server.host(), server.port());
-    std::uint64_t n = 0;
-    while (!is_done) {
-      try {
-        blaster.send("blast " + std::to_string(n++) + "\n");
-        ++sent;
-      } catch (const std::runtime_error&) {
-      }
-    }
-  });
+  udp_blaster blast(server.host(), server.port());
+  const deadline d = deadline::after_default();
+  while (blast.sent() < 1000 && !d.is_expired()) std::this_thread::yield();
+  REQUIRE(blast.sent() >= 1000);
   // The server answers while the blast goes on.
   udp_client probe = udp_client::connect(server.host(), server.port());
   std::optional<std::string> answer;
-  const deadline d = deadline::after_default();
   while (!answer && !d.is_expired()) {
     probe.send("probe\n");  // the blast may crowd one out of the receive buffer: again
     answer = probe.receive(deadline::in(std::chrono::milliseconds(100)));
   }
   CHECK(answer == "probe\n");
-  CHECK(sent > 0);
   const auto began = clock::now();
   const std::optional<int> code = server.stop(SIGTERM);
   const auto took = clock::now() - began;
-  is_done = true;
-  sender.join();
+  blast.stop();
   CHECK(code == 0);
   CHECK(took < std::chrono::seconds(2));  // the shutdown grace (server::shutdown_grace)
   const auto counted =
