@@ -32,18 +32,25 @@ std::optional<double> metric_value(const std::string& page, const std::string& s
   return std::stod(lines.substr(at + key.size()));
 }
 
-std::pair<std::string, bool> wait_for_metric(std::uint16_t port, const std::string& sample,
-                                             double expected, deadline d) {
+std::pair<std::string, bool> wait_for_page(std::uint16_t port,
+                                           const std::function<bool(const std::string&)>& is_done,
+                                           deadline d) {
   std::string page;
   for (;;) {
     if (const auto answer = scrape_metrics(port, d)) {
       page = *answer;
-      if (metric_value(page, sample) == expected) return {page, true};
+      if (is_done(page)) return {page, true};
     }
     if (d.is_expired()) return {page, false};
     // A condition wait: the next scrape, a little later, not a fixed pause before one read.
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+std::pair<std::string, bool> wait_for_metric(std::uint16_t port, const std::string& sample,
+                                             double expected, deadline d) {
+  return wait_for_page(
+      port, [&](const std::string& page) { return metric_value(page, sample) == expected; }, d);
 }
 
 }  // namespace echo::test

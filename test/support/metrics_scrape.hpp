@@ -7,8 +7,10 @@
 #include "support/running_server.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace echo::test {
 
@@ -23,6 +25,11 @@ std::optional<std::string> scrape_metrics(std::uint16_t port,
 // The value of a sample ("echo_udp_datagrams_received_total",
 // `echo_udp_dropped_total{reason="low_port"}`) on a page; nullopt when the page has none.
 std::optional<double> metric_value(const std::string& page, const std::string& sample);
+
+// Scrapes until `is_done(page)` holds; returns the last page and whether it did.
+std::pair<std::string, bool> wait_for_page(std::uint16_t port,
+                                           const std::function<bool(const std::string&)>& is_done,
+                                           deadline d = deadline::after_default());
 
 // Scrapes until `sample` equals `expected`; returns the last page and whether it did.
 std::pair<std::string, bool> wait_for_metric(std::uint16_t port, const std::string& sample,
