@@ -36,6 +36,7 @@ std::uint64_t ticks_of(std::chrono::seconds timeout) {
 server::server(server_options options, const logger& log, process_limits* shared)
     : options_(std::move(options)),
       log_(log),
+      access_(make_access_filter(options_.allow, options_.deny)),
       own_limits_(
           options_.max_connections != 0 ? options_.max_connections : default_max_connections(),
           options_.max_handshakes),
@@ -55,9 +56,10 @@ server::server(server_options options, const logger& log, process_limits* shared
                        limits_.handshakes,
                        refusal_log_,
                        options_.proxy_protocol,
-                       options_.max_connections_per_ip},
+                       options_.max_connections_per_ip,
+                       access_},
       listener_(context_, log_, stats_, [this](tcp_socket s) { on_accept(std::move(s)); }),
-      udp_admission_(options_.udp_limits),
+      udp_admission_(options_.udp_limits, access_),
       signals_(
           context_, [this] { stop(); }, [this] { close_everything(); }),
       stats_total_([this] { return stats_; }),
@@ -280,6 +282,10 @@ void server::on_accept(tcp_socket socket) {
   error_code ec;
   const asio::ip::tcp::endpoint peer = socket.remote_endpoint(ec);
   if (ec) return;  // gone already
+  // Behind a proxy the rules apply to the client its PROXY header names (see admission).
+  if (!options_.proxy_protocol && !is_permitted(access_, peer.address())) {
+    return refuse(socket, refusal::denied, format_endpoint(peer), "--allow/--deny");
+  }
   // A slot of the whole process's, so that the limit holds across workers.
   slot_pool::slot connection = limits_.connections.try_take();
   if (!connection) {
@@ -298,15 +304,16 @@ void server::on_accept(tcp_socket socket) {
 }
 
 // Accepting and closing at once, rather than not accepting, tells the client now instead of
-// leaving it in the backlog; the one line says why, but not to a TLS client: it would read the
-// line as a broken handshake, and a refusal after a whole handshake would spend on a refused
-// client the very memory and CPU the limit protects. It sees the connection closed before any
-// ServerHello instead.
+// leaving it in the backlog; the one line says why, but not to a denied client, nor to a TLS one:
+// it would read the line as a broken handshake, and a refusal after a whole handshake would spend
+// on a refused client the very memory and CPU the limit protects. It sees the connection closed
+// before any ServerHello instead.
 void server::refuse(tcp_socket& socket, refusal reason, const std::string& peer,
                     std::string_view why) {
   stats_.count_refusal(reason);
   error_code ignored;
-  if (!tls_context_) {
+  // A denied client learns nothing, not even that it was refused rather than unlucky.
+  if (!tls_context_ && reason != refusal::denied) {
     socket.non_blocking(true, ignored);
     socket.send(asio::buffer(listener::refusal), 0, ignored);
   }

@@ -7,6 +7,7 @@
 #include "common/errors.hpp"
 #include "common/log.hpp"
 #include "common/signals.hpp"
+#include "server/access.hpp"
 #include "server/listener.hpp"
 #include "server/metrics_endpoint.hpp"
 #include "server/server_options.hpp"
@@ -82,6 +83,7 @@ class server {
   stats stats_;
   session_registry registry_;
   std::uint64_t now_tick_ = 0;  // sweeps so far: the coarse clock of the timeouts
+  address_filter access_;       // --allow, --deny
   process_limits own_limits_;   // unused when the constructor was given shared ones
   process_limits& limits_;
   std::array<char, 64 * 1024> read_buffer_;  // shared by all sessions, see session_context

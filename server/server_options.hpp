@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace echo {
 
@@ -48,6 +49,9 @@ struct server_options {
   // --metrics HOST:PORT as given ("" = off), and where it listens: Prometheus's /metrics.
   std::string metrics;
   boost::asio::ip::tcp::endpoint metrics_endpoint;
+  // --allow and --deny: CIDR rules as given (each checked by parse_cidr), for TCP and UDP.
+  std::vector<std::string> allow;
+  std::vector<std::string> deny;
   bool tcp = true;   // --no-tcp clears it (only with --udp)
   bool udp = false;  // --udp: UDP echo on the same address and port
   udp_settings udp_limits;

@@ -46,9 +46,10 @@ class counter {
 
 // Why a connection was turned away: the labels of echo_connections_refused_total.
 // max_handshakes: a TLS client that began its handshake while --max-handshakes were in progress.
-enum class refusal { max_connections, per_ip, fd_exhausted, max_handshakes };
-constexpr std::array<std::string_view, 4> refusal_names = {"max_connections", "per_ip",
-                                                           "fd_exhausted", "max_handshakes"};
+// denied: --deny, or not --allow (closed without a byte).
+enum class refusal { max_connections, per_ip, fd_exhausted, max_handshakes, denied };
+constexpr std::array<std::string_view, 5> refusal_names = {
+    "max_connections", "per_ip", "fd_exhausted", "max_handshakes", "denied"};
 
 // Why a connection ended. Each has its own word in the "closed" log line (ending_word), and
 // several share one label of echo_connections_closed_total (metric_label). once: --once answered;

@@ -6,10 +6,14 @@
 //   low port   source port 0 or below 1024 (unless allow_low_ports): echo <-> chargen/echo loops
 //              and reflection off well-known services start there
 //   --deny / --allow   the same filter the TCP listener applies at accept
-//   --udp-rate         datagrams/s for the whole reactor
 //   --udp-rate-per-source   datagrams/s per source address (IPv6: per /64), in a bounded table
+//   --udp-rate         datagrams/s for the whole reactor
+// The per-source limit comes first, so that one flooding source spends its own budget only, not
+// everyone's.
 
+#include "common/address_filter.hpp"
 #include "server/stats.hpp"
+#include "server/udp_rate_limit.hpp"
 
 #include <sys/socket.h>
 
@@ -27,7 +31,8 @@ struct udp_settings {
 
 class udp_admission {
  public:
-  explicit udp_admission(const udp_settings& settings);
+  // `access`: --allow/--deny, shared with the TCP side; it must outlive this object.
+  udp_admission(const udp_settings& settings, const address_filter& access);
 
   // nullopt: answer it; otherwise why it is dropped.
   std::optional<udp_drop> check(const sockaddr_storage& source,
@@ -35,6 +40,9 @@ class udp_admission {
 
  private:
   const udp_settings& settings_;
+  const address_filter& access_;
+  std::optional<per_source_limiter> per_source_;  // with --udp-rate-per-source
+  std::optional<token_bucket> whole_;             // with --udp-rate
 };
 
 }  // namespace echo

@@ -562,6 +562,11 @@ TEST_CASE("server_options: --print-config prints every settable option with its 
         "write-timeout = 30\n"
         "handshake-timeout = 10\n"
         "max-handshakes = 1000\n"
+        "udp = false\n"
+        "no-tcp = false\n"
+        "udp-allow-low-ports = false\n"
+        "udp-rate = 0\n"
+        "udp-rate-per-source = 0\n"
         "workers = 1\n"
         "tls-cert = \"\"\n"
         "tls-key = \"\"\n"
@@ -594,7 +599,7 @@ TEST_CASE("server_options: --print-config has a line for every option --help sho
     CHECK(printed(text, name) != "(absent)");
     ++checked;
   }
-  CHECK(checked == 24);
+  CHECK(checked == 29);
 }
 
 TEST_CASE("server_options: --print-config shows the effective values", "[server_options]") {
