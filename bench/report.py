@@ -13,8 +13,10 @@ While measuring, one run at a time (figures come out as "%.6f", as results.tsv k
     busy BEFORE AFTER                    how busy both CPUs were over a second, % of one CPU
     percent PART WHOLE                   100 × PART / WHOLE
     load-limit CLIENT_PERCENT            a note when the load generator's core was full
+    saturation SERVER_PERCENT CLIENT_PERCENT    a note naming the side whose core was full (UDP)
+    losses SENT LOST DUPLICATED          a note on the datagrams lost or duplicated (UDP)
     per-echo CPU_S MSGS_PER_S WINDOW_S   server CPU µs per echo (nothing when nothing was echoed)
-    shortfall MSGS_PER_S RATE ROUND      a note when an open-loop run fell short of its rate
+    shortfall MSGS_PER_S RATE ROUND [UNIT]    a note when an open-loop run fell short of its rate
     per-connection BEFORE AFTER COUNT    KiB per connection between two memory readings
     steady PREVIOUS CURRENT              exit 0 when two memory readings are within 1%
 At the end of the run:
@@ -31,6 +33,7 @@ import sys
 from collections import defaultdict
 
 BASELINE = "epoll_echo"
+UDP_BASELINE = "udp_echo"
 BEGIN = "<!-- bench/run: begin -->"
 END = "<!-- bench/run: end -->"
 CHART_MARKERS = "<!-- bench/plot: begin -->\n<!-- bench/plot: end -->"
@@ -96,6 +99,31 @@ def load_limit(client_percent):
     return ""
 
 
+def saturation(server_percent, client_percent):
+    """A note naming the side whose core was LOAD_LIMIT_PERCENT or more busy: a rate measured then
+    is that side's limit (the UDP rows say it either way; load_limit only for the load). "" when
+    neither was."""
+    server = server_percent >= LOAD_LIMIT_PERCENT
+    if server and client_percent >= LOAD_LIMIT_PERCENT:
+        return (f"the server and echo-client both used {LOAD_LIMIT_PERCENT}% or more of their "
+                "cores: both at their limit")
+    if server:
+        return f"the server used {LOAD_LIMIT_PERCENT}% or more of its core: the server's limit"
+    return load_limit(client_percent)
+
+
+def losses(sent, lost, duplicated):
+    """A note on a UDP run's datagrams lost (of SENT) and duplicated; "" when none were, or when
+    echo-client did not say (None)."""
+    parts = []
+    if lost:
+        parts.append(f"{lost:.0f} of {sent:.0f} datagrams lost ({100 * lost / sent:.2f}%)"
+                     if sent else f"{lost:.0f} datagrams lost")
+    if duplicated:
+        parts.append(f"{duplicated:.0f} duplicated")
+    return ", ".join(parts)
+
+
 def per_echo_us(server_cpu_s, msgs_per_s, window_s):
     """Server CPU µs per echo: the CPU it used in the window over the messages in it (the rate
     achieved × the window's length). None when no message was echoed: no rate (None), or one
@@ -105,11 +133,12 @@ def per_echo_us(server_cpu_s, msgs_per_s, window_s):
     return 1e6 * server_cpu_s / (msgs_per_s * window_s)
 
 
-def shortfall(msgs_per_s, rate, rnd):
+def shortfall(msgs_per_s, rate, rnd, unit=None):
     """A note when an open-loop run achieved less than SUSTAINED_SHARE of its RATE (the text
-    bench/run asked for, "80000"); "" when it kept up. RND: the round, for the note."""
+    bench/run asked for, "80000"); "" when it kept up. RND: the round, for the note; UNIT: what
+    is counted per second, msgs/s unless given (datagrams/s)."""
     if msgs_per_s < SUSTAINED_SHARE * float(rate):
-        return f"did not sustain {rate} msgs/s (round {rnd}: {msgs_per_s:.0f})"
+        return f"did not sustain {rate} {unit or 'msgs/s'} (round {rnd}: {msgs_per_s:.0f})"
     return ""
 
 
@@ -129,14 +158,34 @@ def steady(previous_kib, current_kib):
 
 MAIN = "Results (ratio = server ÷ epoll_echo, same run)"
 CPU = "CPU use during the closed-loop runs (server on CPU 1, echo-client on CPU 0)"
+UDP_MAIN = "UDP results (ratio = server ÷ udp_echo, same run)"
+UDP_CPU = "CPU use during the UDP closed-loop runs (server on CPU 1, echo-client on CPU 0)"
 
 
-def metrics(rounds, churn_loops, idle_connections, cost_rate, fallback_rate, scenarios=None):
+def scenario_of(key):
+    """The scenario a row's key belongs to: "u1" to "u4" for UDP keys, else its first letter."""
+    return key[:2] if is_udp_key(key) else key[:1]
+
+
+def is_udp_key(key):
+    """Whether KEY is a row of a UDP scenario: u1_p50, u3_100000_cpu and the like."""
+    return len(key) > 1 and key[0] == "u" and key[1].isdigit()
+
+
+def is_udp_server(name):
+    """Whether NAME is bench/run's name for a UDP server: udp_echo, or a name ending in _udp.
+    A UDP table has only their columns, a TCP table only the others'."""
+    return name == UDP_BASELINE or name.endswith("_udp")
+
+
+def metrics(rounds, churn_loops, idle_connections, cost_rate, fallback_rate, scenarios=None,
+            udp_sockets="64", udp_rate="100000", udp_fallback_rate="10000"):
     """The rows of the tables, in order: (key, table, label, target, format, reduce). FORMAT is a
     Python format spec for the figure, REDUCE how rounds become one figure (median or max). The
     arguments are strings, as bench/run's settings, and appear in the labels as given. SCENARIOS
-    (letters), when given, keeps only their rows: a key starts with its scenario's letter. The
-    labels describe the loads bench/run runs (closed_loop, idle_memory, cost): change both."""
+    (a to g, u1 to u4), when given, keeps only their rows (see scenario_of). The labels describe
+    the loads bench/run runs (closed_loop, idle_memory, cost, udp_closed_loop, udp_cost): change
+    both."""
     rows = [
         ("a_p50", MAIN, "(a) 1 conn × 64 B ping-pong: p50 µs", "≤ 1.05×", "{:.1f}"),
         ("a_p99", MAIN, "(a) 1 conn × 64 B ping-pong: p99 µs", "≤ 1.2×", "{:.1f}"),
@@ -162,9 +211,27 @@ def metrics(rounds, churn_loops, idle_connections, cost_rate, fallback_rate, sce
     for s in "abcde":
         rows.append((f"{s}_server_cpu", CPU, f"({s}) server CPU %", "", "{:.0f}"))
         rows.append((f"{s}_client_cpu", CPU, f"({s}) echo-client CPU %", "", "{:.0f}"))
+    n = udp_sockets
+    rows += [
+        ("u1_p50", UDP_MAIN, "(u1) 1 socket × 64 B ping-pong: p50 µs", "≤ 1.05×", "{:.1f}"),
+        ("u1_p99", UDP_MAIN, "(u1) 1 socket × 64 B ping-pong: p99 µs", "", "{:.1f}"),
+        ("u2_rate", UDP_MAIN, f"(u2) {n} sockets × 64 B, depth 1: datagrams/s", "≥ 0.9×",
+         "{:,.0f}"),
+    ]
+    for rate, target in ((udp_rate, "≤ 1.10×"), (udp_fallback_rate, "")):
+        load = f"(u3) {n} sockets × 64 B at {rate} datagrams/s"
+        rows.append((f"u3_{rate}_cpu", UDP_MAIN, f"{load}: server CPU µs per datagram", target,
+                     "{:.2f}"))
+        rows.append((f"u3_{rate}_loss", UDP_MAIN, f"{load}: % lost", "0" if target else "",
+                     "{:.2f}"))
+    rows.append(("u4_mbps", UDP_MAIN, f"(u4) {n} sockets × 1400 B, depth 1: MB/s echoed", "",
+                 "{:,.0f}"))
+    for s in ("u1", "u2", "u4"):
+        rows.append((f"{s}_server_cpu", UDP_CPU, f"({s}) server CPU %", "", "{:.0f}"))
+        rows.append((f"{s}_client_cpu", UDP_CPU, f"({s}) echo-client CPU %", "", "{:.0f}"))
     rows = [row if len(row) == 6 else row + ("median",) for row in rows]
     if scenarios is not None:
-        rows = [row for row in rows if row[0][:1] in scenarios]
+        rows = [row for row in rows if scenario_of(row[0]) in scenarios]
     return rows
 
 
@@ -185,17 +252,19 @@ def read_tsv(path, columns):
 def tables(servers, metric_rows, results):
     """The markdown tables of a run.
 
-    SERVERS  [name, label] in column order; the one named epoll_echo is the baseline
+    SERVERS  [name, label] in column order; the one named epoll_echo is the baseline, udp_echo
+             that of the UDP tables (see is_udp_server: a table has its protocol's columns only)
     METRICS  [key, table, label, target, format, reduce] in row order (see metrics)
     RESULTS  [key, server, round, value, note]; value may be empty (then note says why). Several
              rounds of one key and server are reduced to one figure (see reduce). Key "*" carries
              a note on the server as a whole (a peer that could not be installed, a warning our
              server logged): those are listed once, after the tables.
 
-    Every cell is "value (ratio)" with ratio = value / epoll_echo's value for the same row, so the
-    targets read the same way for every row: lower is better for times and memory, higher for
-    rates. Notes become numbered footnotes under the table they belong to. After the tables, every
-    round of the first table's rows that have more than one, and the notes on whole servers."""
+    Every cell is "value (ratio)" with ratio = value / the baseline's value for the same row, so
+    the targets read the same way for every row: lower is better for times and memory, higher for
+    rates (a loss has no ratio). Notes become numbered footnotes under the table they belong to.
+    After the tables, every round of the first table's rows (and the UDP results' rows) that have
+    more than one, and the notes on whole servers."""
     reduce = {m[0]: (max if m[5] == "max" else statistics.median) for m in metric_rows}
     values = defaultdict(list)  # (key, server) -> [(round, value)]
     notes = defaultdict(list)  # (key, server) -> [note]
@@ -221,14 +290,25 @@ def tables(servers, metric_rows, results):
     out = []
     for table in names:
         rows = [m for m in metric_rows if m[1] == table]
-        out += table_lines(table, rows, servers, figure, notes)
-    out += rounds_lines(names[0] if names else None, metric_rows, servers, values)
+        udp = is_udp_key(rows[0][0])
+        columns = [s for s in servers if is_udp_server(s[0]) == udp]
+        out += table_lines(table, rows, columns, figure, notes,
+                           UDP_BASELINE if udp else BASELINE)
+    rounds_of = names[:1] + [t for t in names[1:] if t == UDP_MAIN]
+    out += rounds_lines(rounds_of, metric_rows, servers, values)
     out += server_notes_lines(servers, notes)
     return "".join(line + "\n" for line in out)
 
 
-def table_lines(table, rows, servers, figure, notes):
-    """One table: a row per metric, a column per server, its footnotes below."""
+def has_ratio(key):
+    """Whether KEY's cells get a ratio to the baseline: all but a loss, whose baseline is 0 when
+    all is well (and a ratio of two small losses says nothing)."""
+    return not key.endswith("_loss")
+
+
+def table_lines(table, rows, servers, figure, notes, baseline=BASELINE):
+    """One table: a row per metric, a column per server, its footnotes below; ratios against the
+    server named BASELINE."""
     footnotes = []
 
     def footnote(text):
@@ -245,7 +325,7 @@ def table_lines(table, rows, servers, figure, notes):
     out.append("| " + " | ".join(header) + " |")
     out.append("|" + "---|" + "---:|" * len(servers) + ("---|" if has_target else ""))
     for key, _, label, target, fmt, _ in rows:
-        base = figure(key, BASELINE)
+        base = figure(key, baseline) if has_ratio(key) else None
         cells = [label]
         for name, _ in servers:
             value = figure(key, name)
@@ -269,18 +349,18 @@ def table_lines(table, rows, servers, figure, notes):
     return out
 
 
-def rounds_lines(table, metric_rows, servers, values):
-    """Every round of TABLE's rows that have more than one, a row per metric and server; nothing
-    when every row has one round (or there is no table)."""
+def rounds_lines(tables_, metric_rows, servers, values):
+    """Every round of the rows of TABLES_ that have more than one, a row per metric and server;
+    nothing when every row has one round (or there is no table)."""
     rounds = sorted({r for entries in values.values() for r, _ in entries if r not in ("", "1")},
                     key=int)
-    if not rounds or table is None:
+    if not rounds or not tables_:
         return []
     out = ["### Every round of the rows above that have more than one", ""]
     out.append("| scenario | server | " + " | ".join(f"round {r}" for r in ["1"] + rounds) + " |")
     out.append("|---|---|" + "---:|" * (len(rounds) + 1))
     for key, table_, label, _, fmt, _ in metric_rows:
-        if table_ != table:
+        if table_ not in tables_:
             continue
         for name, server_label in servers:
             entries = dict(values.get((key, name), []))
@@ -326,9 +406,12 @@ def with_chart_markers(tables_md):
 
 
 def latest_run(tables_md, date, machine, command, elapsed_s, duration, warmup, compared, rounds,
-               peer_rounds, pin_note, dma_note, versions):
+               peer_rounds, pin_note, dma_note, versions, udp=False):
     """The generated part of RESULTS.md, markers included: what the run was, then its tables.
-    Every argument but TABLES_MD and ELAPSED_S (whole seconds) is text as bench/run has it."""
+    Every argument but TABLES_MD, ELAPSED_S (whole seconds) and UDP (whether UDP scenarios ran)
+    is text as bench/run has it."""
+    udp_rounds = (f" UDP likewise: the peers' (u3) a median of {peer_rounds}, (u1), (u2) and (u4) "
+                  "one run." if udp else "")
     return "".join(line + "\n" for line in [
         BEGIN,
         "## Latest run",
@@ -339,7 +422,7 @@ def latest_run(tables_md, date, machine, command, elapsed_s, duration, warmup, c
         f"- Each run: {duration} s measured after {warmup} s of warm-up, against a freshly started "
         f"server. Rounds run in turn across servers. {compared}: medians of {rounds} rounds ((d): "
         f"the best of {rounds}); the peers: (g) a median of {peer_rounds}, (a)-(e) one run; (f): "
-        f"one run each.",
+        f"one run each.{udp_rounds}",
         f"- {pin_note}",
         f"- {dma_note}",
         f"- Versions: {versions}",
@@ -430,7 +513,10 @@ MEASURING = {
     "load-limit": (load_limit, [("client_percent", float)], show_note),
     "per-echo": (per_echo_us, [("server_cpu_s", float), ("msgs_per_s", float_or_none),
                                ("window_s", float)], show_figure),
-    "shortfall": (shortfall, [("msgs_per_s", float), ("rate", str), ("round", str)], show_note),
+    "saturation": (saturation, [("server_percent", float), ("client_percent", float)], show_note),
+    "losses": (losses, [(n, float_or_none) for n in ("sent", "lost", "duplicated")], show_note),
+    "shortfall": (shortfall, [("msgs_per_s", float), ("rate", str), ("round", str),
+                              ("unit", str, "?")], show_note),
     "per-connection": (kib_per_connection, [("before", float), ("after", float),
                                             ("count", float)], show_figure),
     "steady": (steady, [("previous", float), ("current", float)], exit_status),
@@ -470,7 +556,10 @@ def parser():
     c = command("metrics", metrics)
     for option in ("rounds", "churn-loops", "idle-connections", "cost-rate", "fallback-rate"):
         c.add_argument("--" + option, required=True, help="as bench/run has it")
-    c.add_argument("--scenarios", help="the letters of the scenarios that ran, separated by "
+    for option, default in (("udp-sockets", "64"), ("udp-rate", "100000"),
+                            ("udp-fallback-rate", "10000")):
+        c.add_argument("--" + option, default=default, help=f"as bench/run has it (default {default})")
+    c.add_argument("--scenarios", help="the scenarios that ran (a to g, u1 to u4), separated by "
                    "spaces or commas (default: all)")
     c.set_defaults(run=run_metrics)
 
@@ -484,6 +573,7 @@ def parser():
     for option, text in RUN_OPTIONS.items():
         c.add_argument("--" + option, required=True, help=text)
     c.add_argument("--elapsed", type=int, required=True, help="whole seconds the run took")
+    c.add_argument("--udp", action="store_true", help="UDP scenarios ran")
     c.add_argument("file", help="RESULTS.md, created when missing")
     c.add_argument("tables", help="a file with the output of the tables command")
     c.set_defaults(run=run_write_results)
@@ -494,7 +584,7 @@ def run_metrics(a):
     """The metrics command: the rows as tab-separated lines."""
     scenarios = None if a.scenarios is None else a.scenarios.replace(",", " ").split()
     for row in metrics(a.rounds, a.churn_loops, a.idle_connections, a.cost_rate, a.fallback_rate,
-                       scenarios):
+                       scenarios, a.udp_sockets, a.udp_rate, a.udp_fallback_rate):
         print("\t".join(row))
 
 
@@ -504,7 +594,7 @@ def run_write_results(a):
         tables_md = f.read()
     write_results(a.file, latest_run(tables_md, a.date, a.machine, a.command_line, a.elapsed,
                                      a.duration, a.warmup, a.compared, a.rounds, a.peer_rounds,
-                                     a.pin_note, a.dma_note, a.versions))
+                                     a.pin_note, a.dma_note, a.versions, a.udp))
 
 
 def main(argv=None):

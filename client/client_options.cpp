@@ -2,6 +2,7 @@
 
 #include "common/command_line.hpp"
 #include "common/endpoint.hpp"
+#include "common/number_args.hpp"
 
 #include <boost/program_options.hpp>
 
@@ -35,52 +36,23 @@ Examples:
   echo-client --test                           check the server on 127.0.0.1:8888
   echo-client --bench --connections 100        100 connections x 64 B, closed loop, 10 s
   echo-client --tls-ca ca.pem localhost 8443 -m hi      TLS, the server verified against ca.pem
+  echo-client -u -m hello                      one datagram, prints its reply (like nc -u)
+  echo-client -u --bench --connections 64 --duration 5  UDP load: loss, reordering, jitter
 
 Exit codes: 0 success; 1 a --test case failed or the server hung up before replying;
 2 bad flag or value; 3 connection refused; 4 host not found; 5 timed out; 6 connection reset;
 7 TLS handshake failed (certificate not trusted, wrong name, client certificate refused).
 )";
 
+// The client's own wording for --timeout, older than the shared decimal_seconds; rounded up, so
+// that a tiny timeout is never 0.
 std::chrono::milliseconds timeout_from(const std::string& text) {
-  double seconds = 0;
-  std::size_t used = 0;
-  try {
-    seconds = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || !std::isfinite(seconds) || seconds <= 0 || seconds > 86400) {
+  const auto seconds = decimal_number(text);
+  if (!seconds || *seconds <= 0 || *seconds > static_cast<double>(max_seconds)) {
     throw usage_error("invalid --timeout '" + text +
                       "': expected a number of seconds above 0 (at most 86400)");
   }
-  return std::chrono::milliseconds(static_cast<long long>(std::ceil(seconds * 1000)));
-}
-
-std::chrono::milliseconds seconds_from(const std::string& flag, const std::string& text,
-                                       bool may_be_zero) {
-  double seconds = -1;
-  std::size_t used = 0;
-  try {
-    seconds = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || !std::isfinite(seconds) || seconds < 0 ||
-      (!may_be_zero && seconds == 0) || seconds > 86400) {
-    throw usage_error("invalid --" + flag + " '" + text + "': expected seconds, " +
-                      (may_be_zero ? "0" : "above 0") + " to 86400");
-  }
-  return std::chrono::milliseconds(static_cast<long long>(std::llround(seconds * 1000)));
-}
-
-std::size_t whole_from(const std::string& flag, const std::string& text, std::size_t least,
-                       std::size_t most) {
-  if (!is_all_digits(text) || text.size() > 9 || std::stoull(text) < least ||
-      std::stoull(text) > most) {
-    throw usage_error("invalid --" + flag + " '" + text + "': expected a number from " +
-                      std::to_string(least) + " to " + std::to_string(most));
-  }
-  return static_cast<std::size_t>(std::stoull(text));
+  return std::chrono::milliseconds(static_cast<long long>(std::ceil(*seconds * 1000)));
 }
 
 // Every message in flight is held in full (and its echo checked against it), so the load must
@@ -100,13 +72,13 @@ void check_bytes_in_flight(const bench_options& bench) {
 
 bench_options bench_from(const po::variables_map& vm) {
   bench_options bench;
-  bench.connections = whole_from("connections", vm["connections"].as<std::string>(), 1, 100'000);
-  bench.size = whole_from("size", vm["size"].as<std::string>(), 1, 16 * 1024 * 1024);
-  bench.depth = whole_from("depth", vm["depth"].as<std::string>(), 1, 1024);
-  bench.duration = seconds_from("duration", vm["duration"].as<std::string>(), false);
-  bench.warmup = seconds_from("warmup", vm["warmup"].as<std::string>(), true);
+  bench.connections = whole_number("connections", vm["connections"].as<std::string>(), 1, 100'000);
+  bench.size = whole_number("size", vm["size"].as<std::string>(), 1, 16 * 1024 * 1024);
+  bench.depth = whole_number("depth", vm["depth"].as<std::string>(), 1, 1024);
+  bench.duration = decimal_seconds("duration", vm["duration"].as<std::string>(), false);
+  bench.warmup = decimal_seconds("warmup", vm["warmup"].as<std::string>(), true);
   bench.rate =
-      static_cast<double>(whole_from("rate", vm["rate"].as<std::string>(), 0, 100'000'000));
+      static_cast<double>(whole_number("rate", vm["rate"].as<std::string>(), 0, 100'000'000));
   bench.is_churn = vm.count("churn") != 0;
   bench.is_json = vm.count("json") != 0;
   if (bench.is_churn && bench.rate > 0) {
@@ -138,6 +110,38 @@ client_tls_options tls_from(const po::variables_map& vm) {
   tls.is_enabled = vm.count("tls") != 0 || !tls.ca.empty() || !tls.certificate.empty() ||
                    tls.is_insecure || !tls.server_name.empty();
   return tls;
+}
+
+// -u: the flags that mean nothing over UDP, --retries, and the bench datagram's size bounds.
+void check_udp(const po::variables_map& vm, client_options& options) {
+  options.retries = whole_from("retries", vm["retries"].as<std::string>(), 0, 100);
+  const bool is_retries_given = !vm["retries"].defaulted();
+  if (!options.is_udp) {
+    if (is_retries_given) throw usage_error("--retries needs --udp");
+    return;
+  }
+  for (const char* flag : {"tls", "tls-ca", "tls-cert", "tls-key", "tls-server-name", "insecure",
+                           "churn", "no-shutdown"}) {
+    if (vm.count(flag) != 0) {
+      throw usage_error("--udp and --" + std::string(flag) + " cannot be used together");
+    }
+  }
+  if (is_retries_given && options.mode != client_mode::one_shot) {
+    throw usage_error("--retries needs --message");
+  }
+  if (!vm["timeout"].defaulted()) options.udp_loss_deadline = options.timeout;
+  if (options.mode != client_mode::bench) return;
+  const std::string size = std::to_string(options.bench.size);
+  if (options.bench.size < udp_bench_header_size) {
+    throw usage_error("invalid --size '" + size + "' with --udp: at least " +
+                      std::to_string(udp_bench_header_size) +
+                      " bytes (each datagram's sequence number and send time)");
+  }
+  if (options.bench.size > 65'527) {
+    throw usage_error("invalid --size '" + size +
+                      "' with --udp: at most 65527 bytes, the largest UDP datagram (65507 over "
+                      "IPv4)");
+  }
 }
 
 client_options parse(int argc, const char* const argv[], const po::options_description& visible,
@@ -183,6 +187,8 @@ client_options parse(int argc, const char* const argv[], const po::options_descr
   } else {
     options.mode = stdin_is_terminal ? client_mode::interactive : client_mode::pipe;
   }
+  options.is_udp = vm.count("udp") != 0;
+  check_udp(vm, options);
   return options;
 }
 
@@ -193,9 +199,9 @@ std::variant<client_options, early_exit> parse_client_options(int argc, const ch
   po::options_description visible("Options", 100, 50);
   // clang-format off
   visible.add_options()
-      ("host,H", po::value<std::string>()->default_value("127.0.0.1")->value_name("ADDR"),
+      ("host,H", po::value<std::string>()->default_value(std::string(default_host))->value_name("ADDR"),
        "server address or host name (IPv4, IPv6, localhost)")
-      ("port,p", po::value<std::string>()->default_value("8888")->value_name("N"),
+      ("port,p", po::value<std::string>()->default_value(std::to_string(default_port))->value_name("N"),
        "server port")
       ("message,m", po::value<std::vector<std::string>>()->composing()->value_name("TEXT"),
        "send TEXT as a line and print the reply line; repeat for more messages")
@@ -216,6 +222,11 @@ std::variant<client_options, early_exit> parse_client_options(int argc, const ch
        "latency from the scheduled time (0: closed loop)")
       ("churn", "bench: each message on a new connection (connect, send, receive, close)")
       ("json", "bench: print one JSON object instead of the report")
+      ("udp,u", "UDP, like nc -u: each -m message, and in pipe and interactive mode each line of "
+       "stdin (without its newline), is one datagram; each reply is printed as a line, in "
+       "arrival order. --test and --bench check and load the server's UDP side")
+      ("retries", po::value<std::string>()->default_value("0")->value_name("N"),
+       "UDP -m: resend a message N more times when no reply comes within --timeout")
       ("tls", "connect with TLS, verifying the server against the system's trust store")
       ("tls-ca", po::value<std::string>()->value_name("FILE"),
        "TLS: verify the server against this CA (PEM) instead; implies --tls")
@@ -228,7 +239,8 @@ std::variant<client_options, early_exit> parse_client_options(int argc, const ch
        "which is then verified as such and no SNI is sent); implies --tls")
       ("insecure", "TLS without verifying the server's certificate (warns); implies --tls")
       ("timeout", po::value<std::string>()->default_value("10")->value_name("SECONDS"),
-       "bound on connecting (with the TLS handshake) and on each wait for a reply")
+       "bound on connecting (with the TLS handshake) and on each wait for a reply; UDP bench: "
+       "the loss deadline, after which a datagram with no reply counts lost (default there 1)")
       ("no-shutdown", "pipe mode: keep sending side open after stdin's end (no half-close)")
       ("verbose,v", "trace each step on stderr")
       ("help,h", "show this help and exit")

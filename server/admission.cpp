@@ -18,7 +18,7 @@ using kind = admission::verdict::kind;
 admission::verdict admission::deny(const asio::ip::tcp::endpoint& peer) const {
   context_.counters.count_refusal(refusal::denied);
   if (context_.refusal_log.admit()) {
-    events::refused(context_.log, format_endpoint(peer), refusal::denied, "--allow/--deny",
+    events::refused(context_.log, format_endpoint(peer), refusal::denied, "denied (--allow/--deny)",
                     context_.refusal_log.held_back());
   }
   return {kind::refused, ending::refused, {}};

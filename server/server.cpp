@@ -284,7 +284,7 @@ void server::on_accept(tcp_socket socket) {
   if (ec) return;  // gone already
   // Behind a proxy the rules apply to the client its PROXY header names (see admission).
   if (!options_.proxy_protocol && !is_permitted(access_, peer.address())) {
-    return refuse(socket, refusal::denied, format_endpoint(peer), "--allow/--deny");
+    return refuse(socket, refusal::denied, format_endpoint(peer), "denied (--allow/--deny)");
   }
   // A slot of the whole process's, so that the limit holds across workers.
   slot_pool::slot connection = limits_.connections.try_take();

@@ -1,13 +1,19 @@
 #include "server/server_options.hpp"
 
+#include "common/address_filter.hpp"
 #include "common/command_line.hpp"
-#include "common/endpoint.hpp"
 #include "common/escape.hpp"
+#include "common/number_args.hpp"
+#include "server/config_layers.hpp"
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
+#include <functional>
+#include <initializer_list>
 #include <optional>
 #include <sstream>
+#include <type_traits>
 
 namespace echo {
 
@@ -55,55 +61,49 @@ std::string help_text(const po::options_description& visible) {
   return out.str();
 }
 
-// A whole number from `least` to `most`, for counts, seconds and milliseconds.
-std::size_t number_from(const std::string& flag, const std::string& text, std::size_t least,
-                        std::size_t most, const char* unit) {
-  if (!is_all_digits(text) || text.size() > 9 || std::stoull(text) > most ||
-      std::stoull(text) < least) {
-    throw usage_error("invalid --" + flag + " '" + text + "': expected " + unit + " from " +
-                      std::to_string(least) + " to " + std::to_string(most));
-  }
-  return static_cast<std::size_t>(std::stoull(text));
-}
-
-std::size_t count_from(const std::string& flag, const std::string& text, std::size_t most,
-                       const char* unit) {
-  return number_from(flag, text, 0, most, unit);
-}
-
-std::size_t max_line_from(const std::string& text) {
-  if (!is_all_digits(text) || text.size() > 12 || std::stoull(text) == 0) {
-    throw usage_error("invalid --max-line '" + text + "': expected a number of bytes, at least 1");
-  }
-  return static_cast<std::size_t>(std::stoull(text));
-}
-
-// --prefix and --ack: every message's reply holds one, so a line of one byte must not be able to
-// cost a megabyte of reply.
-std::string reply_text_from(const std::string& flag, const std::string& text) {
-  if (text.size() > max_reply_text) {
-    throw usage_error("invalid --" + flag + ": expected at most " + std::to_string(max_reply_text) +
-                      " bytes, got " + std::to_string(text.size()));
+// "a, b or c"
+template <class Value>
+std::string one_of(std::initializer_list<Value> choices) {
+  std::string text;
+  std::size_t left = choices.size();
+  for (const Value& choice : choices) {
+    text += std::string(to_string(choice));
+    --left;
+    if (left > 1) text += ", ";
+    if (left == 1) text += " or ";
   }
   return text;
 }
 
-// The three sets of options: what a config file and the environment may set as well as the
-// command line (in --print-config order), what only the command line takes, and both for --help.
-struct option_set {
-  po::options_description settable{"", 100, 50};
-  po::options_description command_only{"", 100, 50};
-  po::options_description visible{"Options", 100, 50};
-};
+}  // namespace
 
 // Reads the stored values, and says where a bad one came from: an error about a value from the
 // environment or a config file starts with the variable's or the file's name.
 class value_reader {
  public:
-  explicit value_reader(const command_line& line) : line_(line) {}
+  // Whether --host and --port were on the command line itself (not only in a lower layer): only
+  // those clash with a positional HOST or PORT.
+  value_reader(const command_line& line, bool is_host_flag_given, bool is_port_flag_given)
+      : line_(line),
+        is_host_flag_given_(is_host_flag_given),
+        is_port_flag_given_(is_port_flag_given) {}
 
   std::string text(const std::string& name) const { return line_.values[name].as<std::string>(); }
   bool is_on(const std::string& name) const { return line_.values[name].as<bool>(); }
+  // A repeatable option's values, each split at commas (the form a file and a variable use);
+  // empty when none was given.
+  std::vector<std::string> list(const std::string& name) const {
+    std::vector<std::string> items;
+    if (line_.values.count(name) == 0) return items;
+    for (const std::string& value : line_.values[name].as<std::vector<std::string>>()) {
+      for (std::size_t at = 0; at <= value.size();) {
+        const std::size_t comma = std::min(value.find(',', at), value.size());
+        if (comma > at) items.push_back(value.substr(at, comma - at));
+        at = comma + 1;
+      }
+    }
+    return items;
+  }
 
   // "config file 'echo.conf': " or "environment variable ECHO_SERVER_PORT: ", or "" for the
   // command line and the defaults.
@@ -118,36 +118,397 @@ class value_reader {
     return origin.rfind("environment", 0) == 0 ? 1 : 2;
   }
 
-  // Runs `read`, adding where(name) to the front of a usage_error it throws.
-  template <class Read>
-  auto checked(const std::string& name, Read read) const {
+  // parse(text(name)), with where(name) added to the front of a usage_error it throws.
+  template <class Parse>
+  auto parsed(const std::string& name, Parse parse) const {
     try {
-      return read();
+      return parse(text(name));
     } catch (const usage_error& e) {
       throw usage_error(where(name) + e.what());
     }
   }
 
+  const std::vector<std::string>& positionals() const { return line_.positionals; }
+  bool is_host_flag_given() const { return is_host_flag_given_; }
+  bool is_port_flag_given() const { return is_port_flag_given_; }
+
  private:
   const command_line& line_;
+  bool is_host_flag_given_;
+  bool is_port_flag_given_;
 };
 
-std::chrono::seconds seconds_from(const value_reader& in, const std::string& name,
-                                  std::size_t least) {
-  constexpr std::size_t a_day = 86400;
-  return std::chrono::seconds(
-      in.checked(name, [&] { return number_from(name, in.text(name), least, a_day, "seconds"); }));
+namespace {
+
+// --- The kinds of option: each makes a table entry from a few words ---------------------------
+// `field` says which member an option sets: &server_options::workers, or in_reply(&reply_config::
+// once) for one inside reply.
+
+template <class Member>
+auto in_reply(Member member) {
+  return [member](auto& options) -> auto& { return options.reply.*member; };
 }
 
-std::size_t count_of(const value_reader& in, const std::string& name) {
-  constexpr std::size_t a_lot = 10'000'000;
-  return in.checked(name, [&] { return count_from(name, in.text(name), a_lot, "a number"); });
+template <class Member>
+auto in_udp(Member member) {
+  return [member](auto& options) -> auto& { return options.udp_limits.*member; };
 }
 
-void read_tls(const value_reader& in, server_options& options) {
-  options.tls_cert = in.text("tls-cert");
-  options.tls_key = in.text("tls-key");
-  options.tls_client_ca = in.text("tls-client-ca");
+constexpr std::size_t a_lot = 10'000'000;  // the most of any count
+
+std::string boolean(bool on) { return on ? "true" : "false"; }
+
+// An option with a reader of its own, or none when a cross-option step below reads it.
+server_option custom_option(std::string name, std::string value_name, std::string help,
+                            server_option::kind type, std::string example,
+                            std::function<void(const value_reader&, server_options&)> read,
+                            std::function<std::string(const server_options&)> print) {
+  return {name, value_name, help, type, example, read, print};
+}
+
+std::string long_name(const std::string& name) { return name.substr(0, name.find(',')); }
+
+// A valid value besides the default: the lowest, or the next one up when that is the default.
+std::string example_of(std::size_t fallback, std::size_t least) {
+  return std::to_string(fallback == least ? least + 1 : least);
+}
+
+// A whole number from `least` to `most`, in the member's own type (a count or std::chrono).
+template <class Field, class Parse>
+server_option number_option(std::string name, std::string value_name, std::size_t least,
+                            std::string help, Field field, Parse parse) {
+  const auto count = [field](const server_options& o) {
+    const auto value = std::invoke(field, o);
+    if constexpr (std::is_arithmetic_v<decltype(value)>) {
+      return static_cast<std::size_t>(value);
+    } else {
+      return static_cast<std::size_t>(value.count());
+    }
+  };
+  const std::string flag = long_name(name);
+  return {name,
+          value_name,
+          help,
+          server_option::kind::value,
+          example_of(count(server_options{}), least),
+          [=](const value_reader& in, server_options& o) {
+            std::invoke(field, o) =
+                in.parsed(flag, [&](const std::string& text) { return parse(flag, text); });
+          },
+          [=](const server_options& o) { return std::to_string(count(o)); }};
+}
+
+// Seconds from `least` to a day.
+template <class Field>
+server_option seconds_option(std::string name, std::size_t least, std::string help, Field field) {
+  return number_option(name, "SECONDS", least, help, field,
+                       [=](const std::string& flag, const std::string& text) {
+                         return whole_seconds(flag, text, least);
+                       });
+}
+
+// Milliseconds from 0 to `most`.
+template <class Field>
+server_option milliseconds_option(std::string name, std::size_t most, std::string help,
+                                  Field field) {
+  return number_option(name, "MS", 0, help, field,
+                       [=](const std::string& flag, const std::string& text) {
+                         return whole_milliseconds(flag, text, 0, most);
+                       });
+}
+
+// A count from `least` to `most` (0 usually meaning "no limit" or "derived").
+template <class Field>
+server_option count_option(std::string name, std::size_t least, std::size_t most, std::string help,
+                           Field field) {
+  return number_option(name, "N", least, help, field,
+                       [=](const std::string& flag, const std::string& text) {
+                         return whole_number(flag, text, least, most);
+                       });
+}
+
+// Bytes, at least `least`.
+template <class Field>
+server_option bytes_option(std::string name, std::size_t least, std::string help, Field field) {
+  return number_option(name, "BYTES", least, help, field,
+                       [=](const std::string& flag, const std::string& text) {
+                         return byte_count(flag, text, least);
+                       });
+}
+
+// Text taken as it is (a file name), or at most `most` bytes of it (a reply text).
+template <class Field>
+server_option text_option(std::string name, std::string value_name, std::string help, Field field,
+                          std::size_t most = std::string::npos) {
+  const std::string flag = long_name(name);
+  return {name,
+          value_name,
+          help,
+          server_option::kind::value,
+          "example",
+          [=](const value_reader& in, server_options& o) {
+            std::invoke(field, o) = in.parsed(flag, [&](const std::string& text) {
+              if (text.size() > most) {
+                throw usage_error("invalid --" + flag + ": expected at most " +
+                                  std::to_string(most) + " bytes, got " +
+                                  std::to_string(text.size()));
+              }
+              return text;
+            });
+          },
+          [=](const server_options& o) { return std::string(std::invoke(field, o)); }};
+}
+
+// One of a few words, each the to_string of a value; `parse` is its inverse.
+template <class Value, class Field>
+server_option choice_option(std::string name, std::string value_name, std::string help,
+                            std::initializer_list<Value> choices,
+                            std::optional<Value> (*parse)(std::string_view), Field field) {
+  const std::string flag = long_name(name);
+  const std::string expected = one_of(choices);
+  const server_options defaults;
+  std::string example;
+  for (const Value& choice : choices) {
+    if (choice != std::invoke(field, defaults)) example = std::string(to_string(choice));
+  }
+  return {name,
+          value_name,
+          help,
+          server_option::kind::value,
+          example,
+          [=](const value_reader& in, server_options& o) {
+            std::invoke(field, o) = in.parsed(flag, [&](const std::string& text) {
+              const auto value = parse(text);
+              if (!value) {
+                throw usage_error("invalid --" + flag + " '" + text + "': expected " + expected);
+              }
+              return *value;
+            });
+          },
+          [=](const server_options& o) { return std::string(to_string(std::invoke(field, o))); }};
+}
+
+// On when given ("--once"); a file or the environment says true or false (also yes/no, on/off,
+// 1/0).
+template <class Field>
+server_option switch_option(std::string name, std::string help, Field field) {
+  const std::string flag = long_name(name);
+  return {
+      name,
+      "",
+      help,
+      server_option::kind::toggle,
+      "true",
+      [=](const value_reader& in, server_options& o) { std::invoke(field, o) = in.is_on(flag); },
+      [=](const server_options& o) { return boolean(std::invoke(field, o)); }};
+}
+
+// A repeatable option into a std::vector<std::string> member: "--allow A --allow B" on the
+// command line, "allow = A,B" in a file or a variable (and --print-config prints it so). Declared
+// like the others, e.g.
+//   list_option("allow", "CIDR", "accept clients from CIDR only; repeatable",
+//   &server_options::allow),
+// with each item checked where the member is used or by wrapping `read`.
+template <class Field>
+server_option list_option(std::string name, std::string value_name, std::string help, Field field) {
+  const std::string flag = long_name(name);
+  return {name,
+          value_name,
+          help,
+          server_option::kind::list,
+          "example,other",
+          [=](const value_reader& in, server_options& o) { std::invoke(field, o) = in.list(flag); },
+          [=](const server_options& o) {
+            std::string text;
+            for (const std::string& item : std::invoke(field, o)) {
+              text += (text.empty() ? "" : ",") + item;
+            }
+            return text;
+          }};
+}
+
+// --allow and --deny: a list_option whose every item must be a CIDR rule ("10.0.0.0/8", "::1").
+template <class Field>
+server_option cidr_list_option(std::string name, std::string help, Field field) {
+  server_option option = list_option(name, "CIDR", std::move(help), field);
+  option.example = "192.0.2.0/24,2001:db8::/32";
+  option.read = [name, field](const value_reader& in, server_options& o) {
+    std::vector<std::string> rules = in.list(name);
+    for (const std::string& rule : rules) {
+      std::string why;
+      if (!parse_cidr(rule, why)) {
+        throw usage_error(in.where(name) + "invalid --" + name + " '" + rule + "': " + why);
+      }
+    }
+    std::invoke(field, o) = std::move(rules);
+  };
+  return option;
+}
+
+// "127.0.0.1:9100", "[::1]:9100", "localhost:0": the address to serve /metrics on.
+boost::asio::ip::tcp::endpoint metrics_endpoint_from(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    throw usage_error("invalid --metrics '" + text +
+                      "': expected HOST:PORT, such as 127.0.0.1:9100");
+  }
+  const std::string host(strip_brackets(text.substr(0, colon)));
+  const std::uint16_t port = parse_port_or_throw(text.substr(colon + 1));
+  std::string why;
+  const auto address = resolve_address(host, why);
+  if (!address) throw usage_error("invalid --metrics host '" + host + "': " + why);
+  return {*address, port};
+}
+
+// --- The options -------------------------------------------------------------------------------
+// Adding an option is one entry here (plus its server_options member, whose initial value is the
+// default): --help, the ECHO_SERVER_* variable, the config file key, the value's check and its
+// --print-config line all follow from it. Entries are in --help and --print-config order. A
+// repeatable option (--allow CIDR) is a list_option; a rule between options is a step below.
+std::vector<server_option> make_table() {
+  using o = server_options;
+  return {
+      // host and port: read by read_host_port, since a positional HOST or PORT overrides them.
+      custom_option("host,H", "ADDR",
+                    "address to listen on: IPv4 or IPv6 (0.0.0.0, ::, ::1) or a host name",
+                    server_option::kind::value, "::1", {}, [](const o& s) { return s.host; }),
+      custom_option("port,p", "N", "TCP port; 0 picks a free one", server_option::kind::value,
+                    "9999", {}, [](const o& s) { return std::to_string(s.port); }),
+      choice_option("reply", "MODE", "echo | prefix | ack",
+                    {reply_mode::echo, reply_mode::prefix, reply_mode::ack}, parse_reply_mode,
+                    in_reply(&reply_config::mode)),
+      // Every reply holds a --prefix or --ack, so a one-byte line must not be able to cost a
+      // megabyte of reply.
+      text_option("prefix", "TEXT",
+                  "what --reply prefix puts before each line (at most 1024 bytes)",
+                  in_reply(&reply_config::prefix), max_reply_text),
+      text_option("ack", "TEXT", "what --reply ack answers to each line (at most 1024 bytes)",
+                  in_reply(&reply_config::ack), max_reply_text),
+      switch_option("once", "close each connection after its first reply",
+                    in_reply(&reply_config::once)),
+      bytes_option("max-line", 1,
+                   "longest line in line modes, not counting its line ending; past it the client "
+                   "gets an error line and is disconnected",
+                   in_reply(&reply_config::max_line)),
+      milliseconds_option("message-wait", 60000,
+                          "in line modes, answer data without a newline once the client has been "
+                          "quiet this long",
+                          &o::message_wait),
+      count_option("max-connections", 0, a_lot,
+                   "open connections at most; past it new ones are closed at once (0: the "
+                   "descriptor limit less a reserve, at least 1000)",
+                   &o::max_connections),
+      count_option("max-connections-per-ip", 0, a_lot,
+                   "open connections from one address at most (0: no limit)",
+                   &o::max_connections_per_ip),
+      seconds_option("idle-timeout", 0,
+                     "close a connection with no traffic for this long (0: never)",
+                     &o::idle_timeout),
+      seconds_option("write-timeout", 0,
+                     "close a connection that has not taken a pending reply for this long (0: "
+                     "never)",
+                     &o::write_timeout),
+      seconds_option("handshake-timeout", 1,
+                     "bounds a TLS handshake and the wait for a PROXY header (at least 1)",
+                     &o::handshake_timeout),
+      count_option("max-handshakes", 0, a_lot,
+                   "TLS handshakes in progress at most; past it a client that starts one is "
+                   "closed without a byte (0: no limit)",
+                   &o::max_handshakes),
+      switch_option("udp",
+                    "also serve UDP on the same address and port: each datagram is one message "
+                    "(--once and --max-line do not apply to it)",
+                    &o::udp),
+      custom_option(
+          "no-tcp", "", "with --udp: serve UDP only", server_option::kind::toggle, "true",
+          [](const value_reader& in, o& s) { s.tcp = !in.is_on("no-tcp"); },
+          [](const o& s) { return boolean(!s.tcp); }),
+      switch_option("udp-allow-low-ports",
+                    "also answer datagrams from source ports below 1024 (off: they are dropped, as "
+                    "they are how echo loops and reflection start)",
+                    in_udp(&udp_settings::allow_low_ports)),
+      count_option("udp-rate", 0, a_lot,
+                   "answer at most N datagrams/s in all, per worker; the rest are dropped (0: no "
+                   "limit)",
+                   in_udp(&udp_settings::rate)),
+      count_option("udp-rate-per-source", 0, a_lot,
+                   "answer at most N datagrams/s per source address (IPv6: per /64); the rest are "
+                   "dropped (0: no limit)",
+                   in_udp(&udp_settings::rate_per_source)),
+      cidr_list_option("allow",
+                       "serve only clients in CIDR (TCP and UDP; repeatable, or a comma list); "
+                       "any --allow denies everyone else",
+                       &o::allow),
+      cidr_list_option("deny",
+                       "refuse clients in CIDR (TCP: closed without a byte; UDP: dropped); "
+                       "repeatable; wins over --allow",
+                       &o::deny),
+      count_option("workers", 1, 256,
+                   "reactors, one thread each, sharing the port with SO_REUSEPORT", &o::workers),
+      text_option("tls-cert", "FILE",
+                  "serve TLS with this PEM certificate (chain); needs --tls-key", &o::tls_cert),
+      text_option("tls-key", "FILE", "the PEM private key of --tls-cert", &o::tls_key),
+      text_option("tls-client-ca", "FILE",
+                  "require client certificates signed by this PEM CA (mutual TLS); needs "
+                  "--tls-cert",
+                  &o::tls_client_ca),
+      switch_option("proxy-protocol",
+                    "expect a PROXY protocol v1 or v2 header (HAProxy) before the data",
+                    &o::proxy_protocol),
+      seconds_option("stats-interval", 0, "log the stats line this often (0: only on SIGUSR1)",
+                     &o::stats_interval),
+      custom_option(
+          "metrics", "HOST:PORT",
+          "serve Prometheus metrics at http://HOST:PORT/metrics (port 0 picks one; off by default)",
+          server_option::kind::value, "127.0.0.1:0",
+          [](const value_reader& in, o& s) {
+            s.metrics = in.text("metrics");
+            if (!s.metrics.empty())
+              s.metrics_endpoint = in.parsed("metrics", metrics_endpoint_from);
+          },
+          [](const o& s) { return s.metrics; }),
+      // verbose and quiet: read by read_verbosity, since they set one level between them.
+      custom_option("verbose,v", "", "also log each message received", server_option::kind::toggle,
+                    "true", {},
+                    [](const o& s) { return boolean(s.verbosity == log_level::debug); }),
+      custom_option("quiet,q", "",
+                    "log only warnings and errors (the listening and stats lines still show)",
+                    server_option::kind::toggle, "true", {},
+                    [](const o& s) { return boolean(s.verbosity == log_level::warning); }),
+      choice_option("log-format", "FORMAT", "text | json (one JSON object per line)",
+                    {log_format::text, log_format::json}, parse_log_format, &o::log_format),
+  };
+}
+
+// --- Cross-option steps, after the entries they read -------------------------------------------
+
+// Positional HOST and PORT, over --host and --port from any layer; then both checked.
+void read_host_port(const value_reader& in, server_options& options) {
+  std::string host = in.text("host");
+  std::string port = in.text("port");
+  const std::vector<std::string>& arguments = in.positionals();
+  apply_host_port_arguments(arguments, in.is_host_flag_given(), in.is_port_flag_given(), host,
+                            port);
+  // A positional HOST or PORT is the command line's, whatever the environment or file said.
+  const bool lone_port = arguments.size() == 1 && is_all_digits(arguments[0]);
+  const std::string host_origin = arguments.size() == 2 || (arguments.size() == 1 && !lone_port)
+                                      ? std::string()
+                                      : in.where("host");
+  const std::string port_origin =
+      arguments.size() == 2 || lone_port ? std::string() : in.where("port");
+  try {
+    options.port = parse_port_or_throw(port);
+  } catch (const usage_error& e) {
+    throw usage_error(port_origin + e.what());
+  }
+  std::string why;
+  const auto address = resolve_address(host, why);
+  if (!address) throw usage_error(host_origin + "invalid host '" + host + "': " + why);
+  options.host = host;
+  options.address = *address;
+}
+
+void check_tls_files(const value_reader& in, server_options& options) {
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     const char* given = options.tls_cert.empty() ? "tls-key" : "tls-cert";
     throw usage_error(in.where(given) + "--tls-cert and --tls-key go together");
@@ -160,12 +521,7 @@ void read_tls(const value_reader& in, server_options& options) {
 // --udp and --no-tcp, and the options that mean nothing without the protocol they are about: a
 // usage error rather than silently ignored. Compared with the defaults rather than asked whether
 // they were given, so that --print-config's output (every option) still reads back.
-void read_udp(const value_reader& in, server_options& options) {
-  options.udp = in.is_on("udp");
-  options.tcp = !in.is_on("no-tcp");
-  options.udp_limits.allow_low_ports = in.is_on("udp-allow-low-ports");
-  options.udp_limits.rate = count_of(in, "udp-rate");
-  options.udp_limits.rate_per_source = count_of(in, "udp-rate-per-source");
+void check_protocols(const value_reader& in, server_options& options) {
   const auto refuse = [&in](const char* name, const std::string& why) {
     throw usage_error(in.where(name) + "--" + name + " " + why);
   };
@@ -211,90 +567,75 @@ void read_verbosity(const value_reader& in, server_options& options) {
   if (quiet) options.verbosity = log_level::warning;
 }
 
-// "127.0.0.1:9100", "[::1]:9100", "localhost:0": the address to serve /metrics on.
-boost::asio::ip::tcp::endpoint metrics_endpoint_from(const std::string& text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0) {
-    throw usage_error("invalid --metrics '" + text +
-                      "': expected HOST:PORT, such as 127.0.0.1:9100");
-  }
-  const std::string host(strip_brackets(text.substr(0, colon)));
-  const std::uint16_t port = parse_port_or_throw(text.substr(colon + 1));
-  std::string why;
-  const auto address = resolve_address(host, why);
-  if (!address) throw usage_error("invalid --metrics host '" + host + "': " + why);
-  return {*address, port};
-}
+// Each runs right after the last option it reads, so that of two bad values the one reported is
+// the earlier option's.
+struct cross_option_step {
+  const char* after;
+  void (*run)(const value_reader&, server_options&);
+};
+constexpr cross_option_step cross_option_steps[] = {
+    {"port", read_host_port},
+    {"tls-client-ca", check_tls_files},
+    {"proxy-protocol", check_protocols},
+    {"quiet", read_verbosity},
+};
 
 server_options options_from(const command_line& line, bool is_host_flag_given,
                             bool is_port_flag_given) {
-  const value_reader in(line);
+  const value_reader in(line, is_host_flag_given, is_port_flag_given);
   server_options options;
-  std::string host = in.text("host");
-  std::string port = in.text("port");
-  const std::vector<std::string>& arguments = line.positionals;
-  apply_host_port_arguments(arguments, is_host_flag_given, is_port_flag_given, host, port);
-  // A positional HOST or PORT is the command line's, whatever the environment or file said.
-  const bool lone_port = arguments.size() == 1 && is_all_digits(arguments[0]);
-  const std::string host_origin = arguments.size() == 2 || (arguments.size() == 1 && !lone_port)
-                                      ? std::string()
-                                      : in.where("host");
-  const std::string port_origin =
-      arguments.size() == 2 || lone_port ? std::string() : in.where("port");
-  try {
-    options.port = parse_port_or_throw(port);
-  } catch (const usage_error& e) {
-    throw usage_error(port_origin + e.what());
+  for (const server_option& option : server_option_table()) {
+    if (option.read) option.read(in, options);
+    for (const cross_option_step& step : cross_option_steps) {
+      if (option.long_name() == step.after) step.run(in, options);
+    }
   }
-  std::string why;
-  const auto address = resolve_address(host, why);
-  if (!address) throw usage_error(host_origin + "invalid host '" + host + "': " + why);
-  options.host = host;
-  options.address = *address;
-
-  const std::string reply = in.text("reply");
-  const auto mode = parse_reply_mode(reply);
-  if (!mode) {
-    throw usage_error(in.where("reply") + "invalid --reply '" + reply +
-                      "': expected echo, prefix or ack");
-  }
-  options.reply.mode = *mode;
-  options.reply.prefix =
-      in.checked("prefix", [&] { return reply_text_from("prefix", in.text("prefix")); });
-  options.reply.ack = in.checked("ack", [&] { return reply_text_from("ack", in.text("ack")); });
-  options.reply.once = in.is_on("once");
-  options.reply.max_line =
-      in.checked("max-line", [&] { return max_line_from(in.text("max-line")); });
-  options.message_wait = std::chrono::milliseconds(in.checked("message-wait", [&] {
-    return count_from("message-wait", in.text("message-wait"), 60000, "milliseconds");
-  }));
-  options.max_connections = count_of(in, "max-connections");
-  options.max_connections_per_ip = count_of(in, "max-connections-per-ip");
-  options.idle_timeout = seconds_from(in, "idle-timeout", 0);
-  options.write_timeout = seconds_from(in, "write-timeout", 0);
-  options.handshake_timeout = seconds_from(in, "handshake-timeout", 1);
-  options.max_handshakes = count_of(in, "max-handshakes");
-  options.workers = in.checked(
-      "workers", [&] { return number_from("workers", in.text("workers"), 1, 256, "a number"); });
-  read_tls(in, options);
-  options.proxy_protocol = in.is_on("proxy-protocol");
-  options.stats_interval = seconds_from(in, "stats-interval", 0);
-  options.metrics = in.text("metrics");
-  if (!options.metrics.empty()) {
-    options.metrics_endpoint =
-        in.checked("metrics", [&] { return metrics_endpoint_from(options.metrics); });
-  }
-  read_udp(in, options);
-  read_verbosity(in, options);
-  const std::string format = in.text("log-format");
-  const auto parsed_format = parse_log_format(format);
-  if (!parsed_format) {
-    throw usage_error(in.where("log-format") + "invalid --log-format '" + format +
-                      "': expected text or json");
-  }
-  options.log_format = *parsed_format;
   return options;
 }
+
+// The three sets of options: what a config file and the environment may set as well as the
+// command line (the table, in its order), what only the command line takes, and both for --help.
+struct option_set {
+  po::options_description settable{"", 100, 50};
+  po::options_description command_only{"", 100, 50};
+  po::options_description visible{"Options", 100, 50};
+
+  option_set() {
+    // Values are read as strings so that a bad one gets our own wording. Switches are
+    // bool_switch so that a config file can say "once = true" (or false).
+    const server_options defaults;
+    for (const server_option& option : server_option_table()) {
+      const po::value_semantic* semantic = nullptr;
+      switch (option.type) {
+        case server_option::kind::value:
+          semantic = po::value<std::string>()
+                         ->default_value(option.print(defaults))
+                         ->value_name(option.value_name);
+          break;
+        case server_option::kind::toggle:
+          semantic = po::bool_switch();
+          break;
+        case server_option::kind::list:
+          semantic = po::value<std::vector<std::string>>()->value_name(option.value_name);
+          break;
+      }
+      settable.add_options()(option.name.c_str(), semantic, option.help.c_str());
+    }
+    // clang-format off
+    command_only.add_options()
+        ("config", po::value<std::string>()->value_name("FILE"),
+         "read options from FILE, \"name = value\" lines (the command line and ECHO_SERVER_* "
+         "variables win over it)")
+        ("print-config", po::bool_switch(),
+         "print the effective settings as a config file and exit")
+        ("help,h", "show this help and exit")
+        ("version", "show the version and exit");
+    // clang-format on
+    // The settable options one by one, then the others as a group after a blank line.
+    for (const auto& option : settable.options()) visible.add(option);
+    visible.add(command_only);
+  }
+};
 
 std::variant<server_options, early_exit> parse(int argc, const char* const argv[],
                                                const option_set& set) {
@@ -316,125 +657,21 @@ std::variant<server_options, early_exit> parse(int argc, const char* const argv[
 
 }  // namespace
 
+const std::vector<server_option>& server_option_table() {
+  static const std::vector<server_option> table = make_table();
+  return table;
+}
+
 std::string config_text(const server_options& options) {
   std::string text;
-  const auto line = [&](const char* name, std::string_view value) {
-    text += std::string(name) + " = " + quote_config_value(value) + "\n";
-  };
-  const auto number = [&](const char* name, auto value) { line(name, std::to_string(value)); };
-  const auto flag = [&](const char* name, bool on) { line(name, on ? "true" : "false"); };
-  line("host", options.host);
-  number("port", options.port);
-  line("reply", to_string(options.reply.mode));
-  line("prefix", options.reply.prefix);
-  line("ack", options.reply.ack);
-  flag("once", options.reply.once);
-  number("max-line", options.reply.max_line);
-  number("message-wait", options.message_wait.count());
-  number("max-connections", options.max_connections);
-  number("max-connections-per-ip", options.max_connections_per_ip);
-  number("idle-timeout", options.idle_timeout.count());
-  number("write-timeout", options.write_timeout.count());
-  number("handshake-timeout", options.handshake_timeout.count());
-  number("max-handshakes", options.max_handshakes);
-  flag("udp", options.udp);
-  flag("no-tcp", !options.tcp);
-  flag("udp-allow-low-ports", options.udp_limits.allow_low_ports);
-  number("udp-rate", options.udp_limits.rate);
-  number("udp-rate-per-source", options.udp_limits.rate_per_source);
-  number("workers", options.workers);
-  line("tls-cert", options.tls_cert);
-  line("tls-key", options.tls_key);
-  line("tls-client-ca", options.tls_client_ca);
-  flag("proxy-protocol", options.proxy_protocol);
-  number("stats-interval", options.stats_interval.count());
-  line("metrics", options.metrics);
-  flag("verbose", options.verbosity == log_level::debug);
-  flag("quiet", options.verbosity == log_level::warning);
-  line("log-format", to_string(options.log_format));
+  for (const server_option& option : server_option_table()) {
+    text += option.long_name() + " = " + quote_config_value(option.print(options)) + "\n";
+  }
   return text;
 }
 
 std::variant<server_options, early_exit> parse_server_options(int argc, const char* const argv[]) {
-  option_set set;
-  // Ports and sizes are read as strings so that a bad value gets our own wording. Switches are
-  // bool_switch so that a config file can say "once = true" (or false).
-  // clang-format off
-  set.settable.add_options()
-      ("host,H", po::value<std::string>()->default_value("127.0.0.1")->value_name("ADDR"),
-       "address to listen on: IPv4 or IPv6 (0.0.0.0, ::, ::1) or a host name")
-      ("port,p", po::value<std::string>()->default_value("8888")->value_name("N"),
-       "TCP port; 0 picks a free one")
-      ("reply", po::value<std::string>()->default_value("echo")->value_name("MODE"),
-       "echo | prefix | ack")
-      ("prefix", po::value<std::string>()->default_value("Echo: ")->value_name("TEXT"),
-       "what --reply prefix puts before each line (at most 1024 bytes)")
-      ("ack", po::value<std::string>()->default_value("ACK!")->value_name("TEXT"),
-       "what --reply ack answers to each line (at most 1024 bytes)")
-      ("once", po::bool_switch(), "close each connection after its first reply")
-      ("max-line", po::value<std::string>()->default_value("65536")->value_name("BYTES"),
-       "longest line in line modes, not counting its line ending; past it the client gets an error "
-       "line and is disconnected")
-      ("message-wait", po::value<std::string>()->default_value("50")->value_name("MS"),
-       "in line modes, answer data without a newline once the client has been quiet this long")
-      ("max-connections", po::value<std::string>()->default_value("0")->value_name("N"),
-       "open connections at most; past it new ones are closed at once (0: the descriptor limit "
-       "less a reserve, at least 1000)")
-      ("max-connections-per-ip", po::value<std::string>()->default_value("0")->value_name("N"),
-       "open connections from one address at most (0: no limit)")
-      ("idle-timeout", po::value<std::string>()->default_value("300")->value_name("SECONDS"),
-       "close a connection with no traffic for this long (0: never)")
-      ("write-timeout", po::value<std::string>()->default_value("30")->value_name("SECONDS"),
-       "close a connection that has not taken a pending reply for this long (0: never)")
-      ("handshake-timeout", po::value<std::string>()->default_value("10")->value_name("SECONDS"),
-       "bounds a TLS handshake and the wait for a PROXY header (at least 1)")
-      ("max-handshakes", po::value<std::string>()->default_value("1000")->value_name("N"),
-       "TLS handshakes in progress at most; past it a client that starts one is closed without "
-       "a byte (0: no limit)")
-      ("udp", po::bool_switch(),
-       "also serve UDP on the same address and port: each datagram is one message (--once and "
-       "--max-line do not apply to it)")
-      ("no-tcp", po::bool_switch(), "with --udp: serve UDP only")
-      ("udp-allow-low-ports", po::bool_switch(),
-       "also answer datagrams from source ports below 1024 (off: they are dropped, as they are "
-       "how echo loops and reflection start)")
-      ("udp-rate", po::value<std::string>()->default_value("0")->value_name("N"),
-       "answer at most N datagrams/s in all, per worker; the rest are dropped (0: no limit)")
-      ("udp-rate-per-source", po::value<std::string>()->default_value("0")->value_name("N"),
-       "answer at most N datagrams/s per source address (IPv6: per /64); the rest are dropped "
-       "(0: no limit)")
-      ("workers", po::value<std::string>()->default_value("1")->value_name("N"),
-       "reactors, one thread each, sharing the port with SO_REUSEPORT")
-      ("tls-cert", po::value<std::string>()->default_value("")->value_name("FILE"),
-       "serve TLS with this PEM certificate (chain); needs --tls-key")
-      ("tls-key", po::value<std::string>()->default_value("")->value_name("FILE"),
-       "the PEM private key of --tls-cert")
-      ("tls-client-ca", po::value<std::string>()->default_value("")->value_name("FILE"),
-       "require client certificates signed by this PEM CA (mutual TLS); needs --tls-cert")
-      ("proxy-protocol", po::bool_switch(),
-       "expect a PROXY protocol v1 or v2 header (HAProxy) before the data")
-      ("stats-interval", po::value<std::string>()->default_value("0")->value_name("SECONDS"),
-       "log the stats line this often (0: only on SIGUSR1)")
-      ("metrics", po::value<std::string>()->default_value("")->value_name("HOST:PORT"),
-       "serve Prometheus metrics at http://HOST:PORT/metrics (port 0 picks one; off by default)")
-      ("verbose,v", po::bool_switch(), "also log each message received")
-      ("quiet,q", po::bool_switch(),
-       "log only warnings and errors (the listening and stats lines still show)")
-      ("log-format", po::value<std::string>()->default_value("text")->value_name("FORMAT"),
-       "text | json (one JSON object per line)");
-  set.command_only.add_options()
-      ("config", po::value<std::string>()->value_name("FILE"),
-       "read options from FILE, \"name = value\" lines (the command line and ECHO_SERVER_* "
-       "variables win over it)")
-      ("print-config", po::bool_switch(),
-       "print the effective settings as a config file and exit")
-      ("help,h", "show this help and exit")
-      ("version", "show the version and exit");
-  // clang-format on
-  // The settable options one by one, then the others as a group after a blank line.
-  for (const auto& option : set.settable.options()) set.visible.add(option);
-  set.visible.add(set.command_only);
-
+  const option_set set;
   return run_command_line<server_options>("echo-server", argc, argv, help_text(set.visible),
                                           [&] { return parse(argc, argv, set); });
 }

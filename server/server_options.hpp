@@ -1,9 +1,11 @@
 #pragma once
 // The daemon's settings: what it accepts on the command line, from ECHO_SERVER_* environment
 // variables and from a --config file (in that order of precedence, over the defaults), its
-// --help and --print-config, and every usage error's wording. Program_options stays in this file
-// pair; the rest of the server sees only server_options.
+// --help and --print-config, and every usage error's wording. Each settable option is one entry
+// of the table in server_options.cpp, and all of those are made from it. Program_options stays
+// in this file pair and config_layers; the rest of the server sees only server_options.
 
+#include "common/endpoint.hpp"
 #include "common/errors.hpp"
 #include "common/log.hpp"
 #include "common/reply_policy.hpp"
@@ -14,6 +16,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -22,9 +25,10 @@
 namespace echo {
 
 struct server_options {
-  std::string host = "127.0.0.1";    // as the user typed it
+  // The defaults here are the defaults everywhere: --help and --print-config show these.
+  std::string host{default_host};    // as the user typed it
   boost::asio::ip::address address;  // host, parsed or resolved
-  std::uint16_t port = 8888;
+  std::uint16_t port = default_port;
   reply_config reply;
   // In line modes, how long the client must stay quiet before data without a newline counts as a
   // whole message. Waiting for a pause, not just for an empty receive queue, keeps a long line
@@ -66,6 +70,35 @@ struct server_options {
 // The options from argv, the environment and --config; or what to print instead (--help,
 // --version, --print-config, a usage error) and the exit code.
 std::variant<server_options, early_exit> parse_server_options(int argc, const char* const argv[]);
+
+class value_reader;  // a stored value and where it came from (server_options.cpp)
+
+// One settable option: its flag, its --help line, how a value is read into server_options and
+// printed back for --print-config. The environment variable and the config file key follow from
+// the long name. Its default is the server_options member's initial value.
+struct server_option {
+  enum class kind {
+    value,   // --name VALUE
+    toggle,  // --name alone; "name = true" in a file or the environment
+    list,    // --name VALUE, repeatable; "name = a,b" in a file or the environment
+  };
+  std::string name;        // "port,p": the long name, then the short letter if there is one
+  std::string value_name;  // "N", "SECONDS" in --help; empty for a toggle
+  std::string help;
+  kind type = kind::value;
+  // A valid value other than the default: what the table's unit test sets through each layer.
+  std::string example;
+  // Checks the stored value and sets it in the options; throws usage_error with our wording.
+  // Empty for an option read by a cross-option step instead (host, port, verbose, quiet).
+  std::function<void(const value_reader&, server_options&)> read;
+  // The value as --print-config prints it (before quoting); read gives it back.
+  std::function<std::string(const server_options&)> print;
+
+  std::string long_name() const { return name.substr(0, name.find(',')); }
+};
+
+// Every option a config file or the environment may set, in --help and --print-config order.
+const std::vector<server_option>& server_option_table();
 
 // The --print-config text: one "name = value" line per option a config file may hold, in --help
 // order, defaults included. A valid config file that gives back the same options.

@@ -2,17 +2,17 @@
 // returns if phase_ is closed, and at most one read and one write are outstanding.
 //
 //   start -> [admission: do_read_proxy_header -> on_proxy_header (server/admission decides)]
-//         -> on_connected -> [handshake: async_wait_first_byte -> on_hello_ready -> do_handshake
-//                             -> on_handshake (server/transport, TLS only)]
-//         -> do_read -> on_first_bytes -> on_read:
-//              bytes in -> reply policy (common/reply_policy) -> impairment (server/impairment:
-//              empty) -> do_write -> transport (now, or async -> on_write)
-//         -> on_write -> the rest of the read's replies, or do_next:
-//              do_read, or do_await_rest (a partial message: more bytes, via do_wait_readable ->
-//              on_readable -> on_read_ready or a TLS read, race the pause timer's on_pause)
+//         -> on_connected -> [TLS: async_wait_first_byte -> on_hello_ready -> do_handshake
+//                             -> on_handshake (server/tls_handshake: its slot, its log lines)]
+//         -> do_read -> on_first_bytes (server/first_bytes) -> on_read: bytes in
+//              -> reply policy (common/reply_policy) -> do_write -> [impairment: empty seam]
+//              -> transport now, or the rest later (server/outbox) -> on_write
+//         -> do_reply_rest: the rest of the read's replies, or do_next: do_read again, or
+//              do_await_rest: a partial message's rest races a pause (server/message_wait)
+//              -> on_rest: on_read, or answer_partial -> do_write
 //   ends: eof, once, line too long -> finish (the transport's graceful close, under a linger
-//         timer) -> close; an error, stop() or check_timeouts (a switch on phase_) -> close.
-//   close(ending) closes the socket and cancels the timer; ~session writes events::closed.
+//         timer) -> close; an error, stop() or check_timeouts (the phase's deadline, from
+//         server/session_state) -> close. ~session writes events::closed.
 
 #include "server/session.hpp"
 
@@ -20,28 +20,16 @@
 #include "server/events.hpp"
 #include "server/impairment.hpp"
 #include "server/session_registry.hpp"
+#include "server/tls_handshake.hpp"
 
 #include <boost/asio/buffer.hpp>
 
-#include <cstring>
 #include <utility>
 
 namespace echo {
 
 namespace asio = boost::asio;
 using boost::system::error_code;
-
-namespace {
-
-// How an error code ends a connection: the normal ways have endings of their own.
-ending ending_for(const error_code& ec) {
-  if (ec == asio::error::eof) return ending::eof;
-  if (ec == asio::error::connection_reset) return ending::reset;
-  if (ec == asio::error::broken_pipe) return ending::peer_stopped_reading;
-  return ending::error;
-}
-
-}  // namespace
 
 session::session(tcp_socket socket, const asio::ip::tcp::endpoint& peer, slot_pool::slot connection,
                  const session_context& context)
@@ -58,17 +46,11 @@ session::session(tcp_socket socket, const asio::ip::tcp::endpoint& peer, slot_po
       started_(std::chrono::steady_clock::now()) {}
 
 session::~session() {
-  stats& counters = context_.counters;
-  --counters.connections_active;
   const auto lived = std::chrono::steady_clock::now() - started_;
-  counters.count_ending(ending_, lived);
+  --context_.counters.connections_active;
+  context_.counters.count_ending(ending_, lived);
   events::closed(context_.log, peer_, lived, bytes_in_, bytes_out_, ending_, ending_error_);
   context_.registry.remove(this, peer_.address());
-}
-
-steady_timer& session::timer() {
-  if (!timer_) timer_ = std::make_unique<steady_timer>(transport_.socket().get_executor());
-  return *timer_;
 }
 
 void session::start() {
@@ -86,27 +68,21 @@ void session::start() {
   on_connected({});
 }
 
-// The header is read into the small buffer; bytes after it in the same read are the client's
-// first data (or the start of its TLS handshake) and are passed on, never echoed as header.
+// Bytes after the header in the same read are the client's first data (or the start of its TLS
+// handshake): passed on, never echoed as header.
 void session::do_read_proxy_header() {
   transport_.socket().async_read_some(
-      asio::buffer(first_bytes_), [self = shared_from_this()](const error_code& ec, std::size_t n) {
+      first_bytes_.buffer(), [self = shared_from_this()](const error_code& ec, std::size_t n) {
         self->on_proxy_header(ec, n);
       });
 }
 
 void session::on_proxy_header(const error_code& ec, std::size_t n) {
   if (phase_ == phase::closed) return;
-  const admission::verdict verdict =
-      admission_->feed(ec, std::string_view(first_bytes_.data(), n), peer_, transport_);
-  switch (verdict.what) {
-    case admission::verdict::kind::read_more:
-      return do_read_proxy_header();
-    case admission::verdict::kind::refused:
-      return close(verdict.refusal);
-    case admission::verdict::kind::admitted:
-      break;
-  }
+  const admission::verdict verdict = admission_->feed(ec, first_bytes_.view(n), peer_, transport_);
+  using kind = admission::verdict::kind;
+  if (verdict.what == kind::read_more) return do_read_proxy_header();
+  if (verdict.what == kind::refused) return close(verdict.refusal);
   admission_.reset();
   on_connected(verdict.early);
 }
@@ -114,8 +90,7 @@ void session::on_proxy_header(const error_code& ec, std::size_t n) {
 // `early_data`: bytes that came with the PROXY header, in first_bytes_, which stays untouched
 // until the handshake or on_read has used them.
 void session::on_connected(std::string_view early_data) {
-  const std::uint64_t open = context_.counters.connections_active;
-  events::accepted(context_.log, peer_, open);
+  events::accepted(context_.log, peer_, context_.counters.connections_active.load());
   last_activity_tick_ = context_.now_tick;
   if (transport_.has_handshake()) {
     phase_ = phase::handshake;
@@ -128,29 +103,18 @@ void session::on_connected(std::string_view early_data) {
   do_read();
 }
 
-// Readable: the ClientHello, or anything else (plaintext), which the handshake reports. A client
-// that closes without a byte (a TCP health check, a port scan) gets no TLS state at all: it is an
-// ordinary end, not a failed handshake.
+// Readable: the ClientHello, or anything else, which the handshake reports. A client that closes
+// without a byte (a health check, a port scan) gets no TLS state: an ordinary end.
 void session::on_hello_ready(const error_code& ec) {
   if (phase_ == phase::closed) return;
   if (ec) return close(ending_for(ec), ec);
   do_handshake({});
 }
 
-// A handshake holds its TLS state until it ends, and a client can start one with a byte and
-// then stall for the handshake timeout: past --max-handshakes the client is closed at once,
-// without a byte, as refused clients are on a TLS port (see server::refuse).
+// Past --max-handshakes the client is refused at once (server/tls_handshake).
 void session::do_handshake(std::string_view early_data) {
-  handshake_slot_ = context_.handshakes.try_take();
-  if (!handshake_slot_) {
-    context_.counters.count_refusal(refusal::max_handshakes);
-    log_throttle& throttle = context_.refusal_log;
-    if (throttle.admit()) {
-      events::refused_max_handshakes(context_.log, peer_, context_.handshakes.limit(),
-                                     throttle.held_back());
-    }
-    return close(ending::refused);
-  }
+  handshake_slot_ = tls_handshake::take_slot(context_, peer_);
+  if (!handshake_slot_) return close(ending::refused);
   transport_.async_handshake(
       early_data, [self = shared_from_this()](const error_code& ec) { self->on_handshake(ec); });
 }
@@ -159,23 +123,17 @@ void session::on_handshake(const error_code& ec) {
   handshake_slot_.reset();
   last_activity_tick_ = context_.now_tick;
   if (phase_ == phase::closed) return;
-  if (ec) {
-    ++context_.counters.tls_handshake_failures;
-    events::handshake_failed(context_.log, peer_, ec);
+  if (!tls_handshake::record_end(context_, peer_, transport_, ec)) {
     return close(ending::tls_handshake_failed);
   }
-  events::tls(context_.log, peer_, transport_.tls_protocol(), transport_.peer_certificate());
   phase_ = phase::reading;
   do_read();
 }
 
 void session::stop() {
   // With a write pending, on_write closes once it completes; otherwise only a read is pending.
-  if (phase_ == phase::writing || phase_ == phase::writing_last) {
-    phase_ = phase::writing_then_stop;
-    return;
-  }
-  close(ending::shutdown);
+  if (phase_ != phase::writing && phase_ != phase::writing_last) return close(ending::shutdown);
+  phase_ = phase::writing_then_stop;
 }
 
 void session::close(ending why, const error_code& ec) {
@@ -187,110 +145,42 @@ void session::close(ending why, const error_code& ec) {
   error_code ignored;
   transport_.socket().close(ignored);
   if (timer_) timer_->cancel();
+  wait_.stop();
 }
 
 void session::check_timeouts(std::uint64_t now) {
-  std::uint64_t limit = context_.idle_timeout_ticks;
-  ending why = ending::idle_timeout;
-  switch (phase_) {
-    case phase::closed:
-      return;
-    case phase::admission:
-    case phase::handshake:
-      limit = context_.handshake_timeout_ticks;
-      why = ending::handshake_timeout;
-      break;
-    // While a write is pending, the last activity is when it started: the client has taken
-    // nothing of it since.
-    case phase::writing:
-    case phase::writing_last:
-    case phase::writing_then_stop:
-      limit = context_.write_timeout_ticks;
-      why = ending::write_timeout;
-      break;
-    case phase::reading:
-    case phase::awaiting_rest:
-    case phase::pausing:
-    case phase::finishing:
-      break;
-  }
-  // Strictly more than `limit` ticks: a tick may come just after the activity it follows.
-  if (limit == 0 || now - last_activity_tick_ <= limit) return;
-  ++context_.counters.timed_out;
-  if (phase_ == phase::handshake) ++context_.counters.tls_handshake_failures;  // not on_handshake
-  if (why == ending::handshake_timeout) {
-    events::handshake_timeout(context_.log, peer_, phase_ == phase::admission);
-  }
-  close(why);
+  if (phase_ == phase::closed) return;
+  const deadline limit = deadline_of(phase_, context_);
+  if (!limit.is_past(last_activity_tick_, now)) return;
+  record_timeout(phase_, context_, peer_);
+  close(limit.why);
 }
 
-// Reads into a small buffer of the session's own, not the reactor's shared one (an async read
-// may complete into its buffer while other sessions' handlers run), and reads whatever else is
-// there into the shared buffer only then: an idle connection holds 128 bytes, not a read buffer.
-// A read that fills the small buffer costs a second read, most often answered EAGAIN; at 128
-// bytes that happens only for messages longer than a typical line or a 64-byte benchmark ping.
-// (Waiting for readability with async_wait instead would cost an epoll_ctl per message: Asio
-// 1.81 re-arms the descriptor for every wait, but not for a read that is tried first.)
+// Into the session's small buffer, then the reactor's shared one (server/first_bytes).
 void session::do_read() {
-  auto on_done = [self = shared_from_this()](const error_code& ec, std::size_t n) {
-    self->on_first_bytes(ec, n);
-  };
-  transport_.async_read_some(asio::buffer(first_bytes_), std::move(on_done));
+  transport_.async_read_some(first_bytes_.buffer(),
+                             [self = shared_from_this()](const error_code& ec, std::size_t n) {
+                               self->on_first_bytes(ec, n);
+                             });
 }
 
 void session::on_first_bytes(const error_code& ec, std::size_t n) {
   if (phase_ == phase::closed) return;
-  const phase was = std::exchange(phase_, phase::reading);
-  // TLS: the read ended the wait, and a read the pause cancelled answers the partial message.
-  if (was == phase::awaiting_rest || was == phase::pausing) timer().cancel();
-  if (was == phase::pausing && ec == asio::error::operation_aborted) {
-    const std::string_view reply = policy_.flush_partial();
-    return reply.empty() ? do_read() : do_write(reply);
-  }
-  if (ec) return on_read(ec, {});
-  // A short read is all there is: answer from the small buffer itself, with no copy.
-  if (n < first_bytes_.size()) return on_read(ec, std::string_view(first_bytes_.data(), n));
-  std::memcpy(context_.read_buffer, first_bytes_.data(), n);
-  on_read(ec, std::string_view(context_.read_buffer, read_more(n)));
-}
-
-// Maybe more: takes it now into the shared buffer, after the `n` bytes already there.
-std::size_t session::read_more(std::size_t n) {
-  return n + transport_.read_available(
-                 asio::buffer(context_.read_buffer + n, context_.read_buffer_size - n));
-}
-
-// Only while awaiting the rest of a message (see do_await_rest), with the pause timer running.
-// The readiness may be stale: bytes it announced can have been taken since by read_more. Then the
-// wait goes on, and so does the timer, which still counts from the last byte; dropping it here
-// (as "woken for nothing") would leave the message unanswered until more bytes or EOF came.
-void session::on_read_ready() {
-  error_code read_ec;
-  const std::size_t n = transport_.socket().read_some(
-      asio::buffer(context_.read_buffer, context_.read_buffer_size), read_ec);
-  if (read_ec == asio::error::would_block) return do_wait_readable();
   phase_ = phase::reading;
-  timer().cancel();
-  on_read(read_ec, std::string_view(context_.read_buffer, n));
+  // TLS: this read raced the pause; one the pause cancelled answers the partial message.
+  if (wait_.is_on() && wait_.read_ended(*timer_, ec)) return answer_partial();
+  if (ec) return on_read(ec, {});
+  on_read(ec, first_bytes_.take(n, transport_, shared_buffer()));
 }
 
 // `data` is valid only during the call: it is in the session's small buffer or the reactor's
 // shared one, which do_write never keeps.
 void session::on_read(const error_code& ec, std::string_view data) {
   if (phase_ == phase::closed) return;
-  if (transport::is_end_of_stream(ec)) {
-    // The client half-closed: what it sent is all there is. Reply to any unterminated message,
-    // then finish (on_write sees phase::writing_last).
-    const std::string_view reply = policy_.flush_partial();
-    if (reply.empty()) return finish(ending::eof);
-    phase_ = phase::writing_last;
-    do_write(reply);
-    return;
-  }
+  if (transport::is_end_of_stream(ec)) return on_end_of_stream();
   if (ec) {
     events::read_failed(context_.log, peer_, ec);
-    close(ending_for(ec), ec);
-    return;
+    return close(ending_for(ec), ec);
   }
   bytes_in_ += data.size();
   context_.counters.bytes_in += data.size();  // as it happens, for a live stats line
@@ -299,66 +189,50 @@ void session::on_read(const error_code& ec, std::string_view data) {
   reply.empty() ? do_next() : do_write(reply);
 }
 
+// The client half-closed: what it sent is all there is. Reply to any unterminated message, then
+// finish (on_write sees phase::writing_last).
+void session::on_end_of_stream() {
+  const std::string_view reply = policy_.flush_partial();
+  if (reply.empty()) return finish(ending::eof);
+  phase_ = phase::writing_last;
+  do_write(reply);
+}
+
 // Reads on, unless the policy holds an unterminated message: then the client may be done with
 // it (the seeds' clients send one message without a newline and wait for the answer), or the
 // rest of the line may be on its way.
 void session::do_next() {
   // Waiting for the client from here on: keep no more than a short reply's memory meanwhile.
   policy_.release_memory();
-  if (unsent_.capacity() > kept_unsent_capacity) std::vector<char>().swap(unsent_);
+  outbox_.release_memory();
   phase_ = phase::reading;
   policy_.has_partial() ? do_await_rest() : do_read();
 }
 
-// Waits for either more bytes or a pause of message_wait. Only one of the two may win: whichever
-// takes it (bytes actually read, or the pause) ends phase::awaiting_rest, and the other then does
-// nothing. A wakeup that finds no bytes wins nothing: the wait and the timer go on.
-// Over TLS the socket may be quiet while OpenSSL holds the rest, so the race is with a read of
-// the TLS stream, which the timer cancels (see on_first_bytes).
+// The rest of a message races a pause of --message-wait (server/message_wait).
 void session::do_await_rest() {
   phase_ = phase::awaiting_rest;
-  timer().expires_after(context_.message_wait);
-  timer().async_wait([self = shared_from_this()](const error_code& ec) { self->on_pause(ec); });
-  if (transport_.holds_input()) return do_read();
-  do_wait_readable();
+  wait_.start(transport_, timer(), context_.message_wait, shared_buffer(),
+              [self = shared_from_this()](message_wait::outcome won, const error_code& ec,
+                                          std::string_view data) { self->on_rest(won, ec, data); });
+  if (transport_.holds_input()) do_read();
 }
 
-void session::do_wait_readable() {
-  transport_.socket().async_wait(
-      tcp_socket::wait_read,
-      [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
-}
-
-void session::on_readable(const error_code& ec) {
-  if (phase_ != phase::awaiting_rest) return;
-  if (ec) return close(ending_for(ec), ec);
-  on_read_ready();
-}
-
-void session::on_pause(const error_code& ec) {
-  if (ec || !(phase_ == phase::awaiting_rest || phase_ == phase::pausing)) return;
-  // A wait that had fired before a read re-armed the timer for a later message still runs.
-  if (timer().expiry() > std::chrono::steady_clock::now()) return;
+void session::on_rest(message_wait::outcome won, const error_code& ec, std::string_view data) {
+  if (phase_ == phase::closed) return;
   phase_ = phase::reading;
-  error_code ignored;
-  transport_.socket().cancel(ignored);  // on_readable now sees operation_aborted and phase::reading
-  if (transport_.holds_input()) {
-    // on_first_bytes answers the partial message once the read has ended. A TLS read between two
-    // of its steps (half a record in, the next socket read not started yet) misses this cancel and
-    // reads on; so cancel again after another wait, until the read has ended.
-    phase_ = phase::pausing;
-    timer().expires_after(context_.message_wait);
-    timer().async_wait([self = shared_from_this()](const error_code& e) { self->on_pause(e); });
-    return;
-  }
+  if (won == message_wait::outcome::pause) return answer_partial();
+  if (won == message_wait::outcome::failed) return close(ending_for(ec), ec);
+  on_read(ec, data);
+}
+
+// The client paused inside a message: answer what it has sent of it.
+void session::answer_partial() {
   const std::string_view reply = policy_.flush_partial();
   reply.empty() ? do_read() : do_write(reply);
 }
 
-// `bytes` may live in the shared read buffer, which the next readable session reuses. So write
-// what the socket takes now; only a rest it did not take is copied into unsent_ and written when
-// the socket has room (this is the only per-session buffer, and a reply waiting on it is why
-// nothing more is read: backpressure).
+// Writes what the socket takes now, and the rest once it has room (server/outbox).
 void session::do_write(std::string_view bytes) {
   // Every message of a line mode has a reply, so this is where they are counted.
   if (const std::uint64_t messages = policy_.take_messages())
@@ -369,15 +243,12 @@ void session::do_write(std::string_view bytes) {
   if (phase_ != phase::writing_last) phase_ = phase::writing;
   last_activity_tick_ = context_.now_tick;
   error_code ec;
-  const std::size_t n = transport_.write_now(bytes, ec);
+  const std::size_t n = outbox_.write_now(transport_, bytes, ec);
   if (ec || n == bytes.size()) return on_write(ec, n);
-  unsent_.assign(bytes.begin() + static_cast<std::ptrdiff_t>(n), bytes.end());
-  sent_at_once_ = n;
-  transport_.async_write(
-      asio::buffer(unsent_),
-      [self = shared_from_this()](const error_code& write_ec, std::size_t written) {
-        self->on_write(write_ec, self->sent_at_once_ + written);
-      });
+  outbox_.async_write_rest(transport_,
+                           [self = shared_from_this()](const error_code& e, std::size_t written) {
+                             self->on_write(e, written);
+                           });
 }
 
 void session::on_write(const error_code& ec, std::size_t n) {
@@ -387,11 +258,16 @@ void session::on_write(const error_code& ec, std::size_t n) {
   if (phase_ == phase::closed) return;
   if (ec) {
     events::write_failed(context_.log, peer_, ec);
-    close(ending_for(ec), ec);
-    return;
+    return close(ending_for(ec), ec);
   }
   if (phase_ == phase::writing_then_stop) return close(ending::shutdown);
   if (phase_ == phase::writing_last) return finish(ending::eof);
+  do_reply_rest();
+}
+
+// After a write: the policy may have ended the connection (--once, a line over --max-line);
+// otherwise the rest of the same read's replies, a piece at a time, before reading on.
+void session::do_reply_rest() {
   switch (policy_.reason()) {
     case done_reason::once:
       return finish(ending::once);
@@ -401,7 +277,6 @@ void session::on_write(const error_code& ec, std::size_t n) {
     case done_reason::none:
       break;
   }
-  // The rest of the same read, a piece at a time, before reading on.
   if (!policy_.has_unanswered()) return do_next();
   const std::string_view reply = policy_.answer_more();
   reply.empty() ? do_next() : do_write(reply);
@@ -414,13 +289,10 @@ void session::finish(ending why) {
   phase_ = phase::finishing;
   const bool is_peer_done = why == ending::eof;  // its EOF is in
   const auto close_now = [self = shared_from_this()] { self->close(self->ending_); };
-  if (transport_.async_finish(
-          is_peer_done, asio::buffer(context_.read_buffer, context_.read_buffer_size), close_now)) {
-    return close(why);
-  }
+  if (transport_.async_finish(is_peer_done, shared_buffer(), close_now)) return close(why);
   timer().expires_after(linger_timeout);
-  timer().async_wait([self = shared_from_this()](const error_code& ec) {
-    if (!ec) self->close(self->ending_);
+  timer().async_wait([close_now](const error_code& ec) {
+    if (!ec) close_now();
   });
 }
 

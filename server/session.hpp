@@ -21,19 +21,22 @@
 #include "common/address_filter.hpp"
 #include "common/log.hpp"
 #include "common/reply_policy.hpp"
+#include "server/first_bytes.hpp"
+#include "server/message_wait.hpp"
+#include "server/outbox.hpp"
+#include "server/session_state.hpp"
 #include "server/slot_pool.hpp"
 #include "server/socket.hpp"
 #include "server/stats.hpp"
 #include "server/transport.hpp"
 
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
-#include <array>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace echo {
 
@@ -73,9 +76,6 @@ class session : public std::enable_shared_from_this<session> {
   // How long a closing session keeps reading (and discarding) so that its last reply is not
   // destroyed by a reset; see finish().
   static constexpr std::chrono::seconds linger_timeout{2};
-  // unsent_ keeps its buffer for the next wait up to this size, and frees a larger one once
-  // written, so a connection that once had a large reply waiting does not keep its memory.
-  static constexpr std::size_t kept_unsent_capacity = 1024;
 
   // `connection`: the slot of --max-connections the session holds until it is destroyed.
   session(tcp_socket socket, const boost::asio::ip::tcp::endpoint& peer, slot_pool::slot connection,
@@ -100,20 +100,28 @@ class session : public std::enable_shared_from_this<session> {
   void on_hello_ready(const boost::system::error_code& ec);
   void do_handshake(std::string_view early_data);
   void on_handshake(const boost::system::error_code& ec);
-  void do_next();
   void do_read();
-  std::size_t read_more(std::size_t n);
   void on_first_bytes(const boost::system::error_code& ec, std::size_t n);
-  void on_read_ready();
   void on_read(const boost::system::error_code& ec, std::string_view data);
+  void on_end_of_stream();
+  void do_next();
   void do_await_rest();
-  void do_wait_readable();
-  void on_readable(const boost::system::error_code& ec);
-  void on_pause(const boost::system::error_code& ec);
+  void on_rest(message_wait::outcome won, const boost::system::error_code& ec,
+               std::string_view data);
+  void answer_partial();
   void do_write(std::string_view bytes);
   void on_write(const boost::system::error_code& ec, std::size_t n);
+  void do_reply_rest();
   void finish(ending why);
-  steady_timer& timer();
+  // The reactor's read buffer, which no session keeps anything in across handlers.
+  boost::asio::mutable_buffer shared_buffer() const {
+    return boost::asio::buffer(context_.read_buffer, context_.read_buffer_size);
+  }
+  // Made on first use: see timer_.
+  steady_timer& timer() {
+    if (!timer_) timer_ = std::make_unique<steady_timer>(transport_.socket().get_executor());
+    return *timer_;
+  }
 
   slot_pool::slot connection_slot_;
   transport transport_;
@@ -130,28 +138,12 @@ class session : public std::enable_shared_from_this<session> {
   std::chrono::steady_clock::time_point started_;
   std::uint64_t bytes_in_ = 0;
   std::uint64_t bytes_out_ = 0;
-  // Where the session is: every handler checks it first, and check_timeouts picks its deadline
-  // from it. One value, so no combination of situations can mean nothing.
-  enum class phase : std::uint8_t {
-    admission,          // reading the PROXY header
-    handshake,          // TLS: awaiting the ClientHello, then the handshake
-    reading,            // a read is pending (or about to be)
-    awaiting_rest,      // a partial message: more bytes race the pause timer (do_await_rest)
-    pausing,            // TLS: the pause won and cancels the read until it ends (on_pause)
-    writing,            // a reply is being written; nothing is read meanwhile
-    writing_last,       // the client sent EOF: finish once this reply is written
-    writing_then_stop,  // stop() came during a write: close once it is written
-    finishing,          // the last reply is written: close_notify, or a lingering close
-    closed,
-  };
-  phase phase_ = phase::reading;
+  phase phase_ = phase::reading;   // see server/session_state
+  message_wait wait_;              // only in phase::awaiting_rest
   ending ending_ = ending::error;  // see close()
   boost::system::error_code ending_error_;
-  // The part of a reply the socket did not take at once: the only buffer a session owns, and only
-  // once a write has had to wait.
-  std::vector<char> unsent_;
-  std::array<char, 128> first_bytes_;  // see do_read()
-  std::size_t sent_at_once_ = 0;
+  outbox outbox_;
+  first_bytes first_bytes_;
 };
 
 }  // namespace echo

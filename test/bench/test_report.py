@@ -74,6 +74,35 @@ class Figures(unittest.TestCase):
                          "did not sustain 80000 msgs/s (round 2: 77600)")
         self.assertEqual(report.shortfall(77600.0, "80000", "2"), "")
 
+    def test_shortfall_names_its_unit_when_given(self):
+        self.assertEqual(report.shortfall(9000.4, "10000", "1", "datagrams/s"),
+                         "did not sustain 10000 datagrams/s (round 1: 9000)")
+        self.assertEqual(report.shortfall(97000.0, "100000", "1", "datagrams/s"), "")
+
+    def test_saturation_names_the_side_whose_core_was_full(self):
+        self.assertEqual(report.saturation(89.9, 89.9), "")
+        self.assertEqual(report.saturation(90.0, 50.0),
+                         "the server used 90% or more of its core: the server's limit")
+        self.assertEqual(report.saturation(50.0, 95.0), report.load_limit(95.0))
+        self.assertEqual(report.saturation(99.0, 90.0),
+                         "the server and echo-client both used 90% or more of their cores: "
+                         "both at their limit")
+
+    def test_losses_of_a_udp_run(self):
+        self.assertEqual(report.losses(2000.0, 5.0, 0.0), "5 of 2000 datagrams lost (0.25%)")
+        self.assertEqual(report.losses(2000.0, 0.0, 3.0), "3 duplicated")
+        self.assertEqual(report.losses(2000.0, 1.0, 1.0), "1 of 2000 datagrams lost (0.05%), 1 duplicated")
+        self.assertEqual(report.losses(0.0, 4.0, 0.0), "4 datagrams lost")
+        self.assertEqual(report.losses(2000.0, 0.0, 0.0), "")
+        self.assertEqual(report.losses(None, None, None), "")  # echo-client said nothing (TCP)
+
+    def test_udp_keys_and_servers(self):
+        self.assertEqual([report.scenario_of(k) for k in ("a_p50", "g80000", "u1_p50", "u3_100000_cpu")],
+                         ["a", "g", "u1", "u3"])
+        self.assertEqual([report.is_udp_server(n) for n in ("ours", "epoll_echo", "go", "udp_echo",
+                                                            "ours_udp", "go_udp")],
+                         [False, False, False, True, True, True])
+
     def test_kib_per_connection_is_the_growth_over_the_connections(self):
         self.assertAlmostEqual(report.kib_per_connection(9000, 18123, 10000), 0.9123)
         self.assertEqual(report.fixed(report.kib_per_connection(9000, 9000, 10000)), "0.000000")
@@ -151,10 +180,58 @@ class Tables(unittest.TestCase):
     def test_metrics_carry_the_settings_and_keep_the_scenarios_that_ran(self):
         rows = report.metrics("5", "32", "10000", "80000", "20000", scenarios=["g"])
         self.assertEqual([r[0] for r in rows], ["g80000", "g20000"])
-        every = report.metrics("5", "32", "10000", "80000", "20000")
+        every = report.metrics("5", "32", "10000", "80000", "20000", scenarios=list("abcdefg"))
         self.assertEqual(len(every), 20)
         self.assertIn("(d) 1 conn, 64 KiB messages, depth 4: MB/s echoed (best of 5)", [r[2] for r in every])
         self.assertEqual({r[5] for r in every if r[0] != "d_mbps"}, {"median"})
+
+    def test_udp_metrics_carry_their_settings_and_are_in_the_full_run(self):
+        rows = report.metrics("5", "32", "10000", "80000", "20000", scenarios=["u3"], udp_sockets="64",
+                              udp_rate="100000", udp_fallback_rate="10000")
+        self.assertEqual([r[0] for r in rows], ["u3_100000_cpu", "u3_100000_loss", "u3_10000_cpu",
+                                                "u3_10000_loss"])
+        self.assertEqual(rows[0][1:5], (report.UDP_MAIN, "(u3) 64 sockets × 64 B at 100000 datagrams/s: "
+                                        "server CPU µs per datagram", "≤ 1.10×", "{:.2f}"))
+        self.assertEqual(rows[1][2:4], ("(u3) 64 sockets × 64 B at 100000 datagrams/s: % lost", "0"))
+        every = report.metrics("5", "32", "10000", "80000", "20000")
+        udp = [r for r in every if r[1] in (report.UDP_MAIN, report.UDP_CPU)]
+        self.assertEqual([r[0] for r in udp],
+                         ["u1_p50", "u1_p99", "u2_rate", "u3_100000_cpu", "u3_100000_loss", "u3_10000_cpu",
+                          "u3_10000_loss", "u4_mbps", "u1_server_cpu", "u1_client_cpu", "u2_server_cpu",
+                          "u2_client_cpu", "u4_server_cpu", "u4_client_cpu"])
+        self.assertEqual(len(every), 34)
+        self.assertEqual([r[3] for r in udp[:3]], ["≤ 1.05×", "", "≥ 0.9×"])
+
+    def test_udp_tables_have_udp_columns_and_ratios_to_udp_echo(self):
+        servers = [["ours", "ours TCP"], ["epoll_echo", "epoll"], ["go", "Go TCP"], ["ours_udp", "ours UDP"],
+                   ["udp_echo", "udp"], ["go_udp", "Go UDP"]]
+        rows = [r for r in report.metrics("3", "32", "10000", "80000", "20000", scenarios=["a", "u1", "u3"],
+                                          udp_rate="100000", udp_fallback_rate="10000")]
+        results = ["a_p50,ours,1,10.0,", "a_p50,epoll_echo,1,8.0,", "a_p50,go,1,12.0,",
+                   "u1_p50,ours_udp,1,22.0,", "u1_p50,ours_udp,2,21.0,", "u1_p50,ours_udp,3,23.0,",
+                   "u1_p50,udp_echo,1,20.0,", "u1_p50,udp_echo,2,20.0,", "u1_p50,udp_echo,3,21.0,",
+                   "u1_p50,go_udp,1,30.0,",
+                   "u3_100000_cpu,ours_udp,1,3.3,", "u3_100000_cpu,udp_echo,1,3.0,",
+                   "u3_100000_loss,ours_udp,1,0.5,", "u3_100000_loss,udp_echo,1,0.25,",
+                   "u3_100000_cpu,go_udp,1,6.0,did not sustain", "u3_100000_loss,go_udp,1,40.0,",
+                   "*,go_udp,,,echoes no empty datagram"]
+        md = report.tables(servers, rows, [r.split(",") for r in results])
+        tcp, udp = md.split("### UDP results")[0], "### UDP results" + md.split("### UDP results")[1]
+        self.assertIn("| scenario | ours TCP | epoll | Go TCP | target for ours |", tcp)
+        self.assertIn("| (a) 1 conn × 64 B ping-pong: p50 µs | 10.0 (1.25×) | 8.0 (1.00×) | 12.0 (1.50×) | ≤ 1.05× |",
+                      tcp)
+        self.assertIn("### UDP results (ratio = server ÷ udp_echo, same run)\n\n"
+                      "| scenario | ours UDP | udp | Go UDP | target for ours |", udp)
+        self.assertIn("| (u1) 1 socket × 64 B ping-pong: p50 µs | 22.0 (1.10×) | 20.0 (1.00×) | 30.0 (1.50×) "
+                      "| ≤ 1.05× |", udp)
+        self.assertIn("| (u3) 64 sockets × 64 B at 100000 datagrams/s: server CPU µs per datagram | "
+                      "3.30 (1.10×) | 3.00 (1.00×) | 6.00 (2.00×) [1] | ≤ 1.10× |", udp)
+        # A loss gets no ratio: 0.50% against 0.25% is not "twice as bad" in any useful sense.
+        self.assertIn("| (u3) 64 sockets × 64 B at 100000 datagrams/s: % lost | 0.50 | 0.25 | 40.00 | 0 |", udp)
+        self.assertNotIn("10000 datagrams/s", udp)  # the fallback did not run
+        # The rounds of the UDP results are listed with those of the first table.
+        self.assertIn("| (u1) 1 socket × 64 B ping-pong: p50 µs | ours UDP | 22.0 | 21.0 | 23.0 |", md)
+        self.assertIn("- Go UDP: echoes no empty datagram", md)
 
 
 class Page(unittest.TestCase):
@@ -166,6 +243,12 @@ class Page(unittest.TestCase):
                          f"### A\n\nx\n\n{markers}\n\n### B\n\ny\n")
         self.assertEqual(report.with_chart_markers("### A\n\nx\n\n"), f"### A\n\nx\n\n{markers}\n")
         self.assertEqual(report.with_chart_markers(""), f"{markers}\n")
+
+    def test_a_run_with_udp_says_how_its_rounds_were_taken(self):
+        args = ["T", "d", "m", "c", 60, "2", "0.5", "ours_udp udp_echo", "3", "1", "pin", "dma", "v"]
+        self.assertNotIn("UDP", report.latest_run(*args))
+        self.assertIn("(f): one run each. UDP likewise: the peers' (u3) a median of 1, (u1), (u2) and (u4) "
+                      "one run.\n", report.latest_run(*args, udp=True))
 
     def test_splice_keeps_what_is_around_the_markers(self):
         page = f"head\n{report.BEGIN}\nold\n{report.END}\ntail\n"
@@ -280,6 +363,13 @@ class CommandLine(unittest.TestCase):
                          "did not sustain 80000 msgs/s (round 3: 70000)\n")
         self.assertEqual(run_report("busy", "10.00 20.00 ", "10.05 20.02 ").stdout, "7\n")
         self.assertEqual(run_report("disturbance", "4", "2", "3", "100.00 200.00 ", "103.20 202.10 ").stdout, "")
+        self.assertEqual(run_report("shortfall", "70000.4", "100000", "3", "datagrams/s").stdout,
+                         "did not sustain 100000 datagrams/s (round 3: 70000)\n")
+        self.assertEqual(run_report("saturation", "95", "20").stdout,
+                         "the server used 90% or more of its core: the server's limit\n")
+        self.assertEqual(run_report("saturation", "50", "20").stdout, "")
+        self.assertEqual(run_report("losses", "1000", "10", "0").stdout, "10 of 1000 datagrams lost (1.00%)\n")
+        self.assertEqual(run_report("losses", "", "", "").stdout, "")
 
     def test_steady_answers_with_the_exit_status(self):
         self.assertEqual(run_report("steady", "9000", "9090", check=False).returncode, 0)

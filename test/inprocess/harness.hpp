@@ -33,7 +33,9 @@ inline server_options local_options() {
 
 class harness {
  public:
-  explicit harness(server_options options) : server_(std::move(options), log_) {}
+  // `log`: errors on stderr unless a test reads the log (see log_capture.hpp).
+  explicit harness(server_options options, logger log = logger(log_level::error))
+      : log_(log), server_(std::move(options), log_) {}
 
   // Opens the server; the reason on failure.
   std::optional<std::string> open() { return server_.open(); }
@@ -58,7 +60,7 @@ class harness {
   }
 
  private:
-  logger log_{log_level::error};
+  logger log_;
   server server_;
 };
 

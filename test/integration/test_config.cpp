@@ -2,7 +2,7 @@
 // a file and from the environment change what the server does, the command line wins over both,
 // --print-config reads back as the same config file, and bad input is one usage line, exit 2.
 
-#include "common/command_line.hpp"
+#include "server/config_layers.hpp"
 #include "support/process.hpp"
 #include "support/running_server.hpp"
 #include "support/scratch.hpp"

@@ -4,7 +4,9 @@
 
 #include "server/server_options.hpp"
 
+#include "common/escape.hpp"
 #include "common/version.hpp"
+#include "server/config_layers.hpp"
 
 #include <boost/asio/ip/address.hpp>
 
@@ -567,6 +569,8 @@ TEST_CASE("server_options: --print-config prints every settable option with its 
         "udp-allow-low-ports = false\n"
         "udp-rate = 0\n"
         "udp-rate-per-source = 0\n"
+        "allow = \"\"\n"
+        "deny = \"\"\n"
         "workers = 1\n"
         "tls-cert = \"\"\n"
         "tls-key = \"\"\n"
@@ -599,7 +603,7 @@ TEST_CASE("server_options: --print-config has a line for every option --help sho
     CHECK(printed(text, name) != "(absent)");
     ++checked;
   }
-  CHECK(checked == 29);
+  CHECK(checked == 31);
 }
 
 TEST_CASE("server_options: --print-config shows the effective values", "[server_options]") {
@@ -781,4 +785,60 @@ TEST_CASE("server_options: --max-handshakes from the command line, the environme
   CHECK(exit_from({}).text ==
         usage_line("environment variable ECHO_SERVER_MAX_HANDSHAKES: invalid --max-handshakes "
                    "'-1': expected a number from 0 to 10000000"));
+}
+
+// The table is the one place an option is declared: each entry must reach --help, --print-config,
+// its ECHO_SERVER_* variable and its config file key, and its example value must mean the same
+// in each layer and survive --print-config read back as a config file.
+TEST_CASE("server_options: every entry of the option table reaches every layer",
+          "[server_options]") {
+  const std::string help = exit_from({"--help"}).text;
+  const std::string defaults = print_config({});
+  const auto what_of = [](const early_exit& e) {
+    const std::string head = "echo-server: ";
+    const std::string tail = " (try 'echo-server --help')\n";
+    return e.text.substr(head.size(), e.text.size() - head.size() - tail.size());
+  };
+  std::size_t refused = 0;
+  for (const echo::server_option& option : echo::server_option_table()) {
+    const std::string name = option.long_name();
+    INFO(name << " = " << option.example);
+    const bool is_toggle = option.type == echo::server_option::kind::toggle;
+    std::string flag = "--" + name;
+    if (option.name.size() > name.size())
+      flag = "-" + option.name.substr(name.size() + 1) + " [ --" + name + " ]";
+    CHECK_THAT(help, Catch::Contains("\n  " + flag + (is_toggle ? "" : " " + option.value_name)) &&
+                         Catch::Contains(option.help.substr(0, 20)));
+    CHECK(printed(defaults, name) != "(absent)");
+
+    // A toggle is on when given; its example is "true".
+    const std::string given = is_toggle ? "--" + name : "--" + name + "=" + option.example;
+    const early_exit from_line = exit_from({given.c_str(), "--print-config"});
+    const std::string variable = echo::environment_name(echo::environment_prefix, name);
+    const early_exit from_environment = [&] {
+      const scoped_variable value(variable.c_str(), option.example.c_str());
+      return exit_from({"--print-config"});
+    }();
+    const scratch_file file(name + " = " + echo::quote_config_value(option.example) + "\n");
+    const early_exit from_file = exit_from({"--config", file.path().c_str(), "--print-config"});
+    if (from_line.code == exit_code::ok) {
+      CHECK(from_line.text != defaults);  // the example is not the default: it was applied
+      CHECK(printed(from_line.text, name) == echo::quote_config_value(option.example));
+      CHECK(from_environment.text == from_line.text);
+      CHECK(from_file.text == from_line.text);
+      const scratch_file printed_back(from_line.text);
+      CHECK(print_config({"--config", printed_back.path().c_str()}) == from_line.text);
+    } else {
+      // Alone, the example breaks a cross-option rule (--tls-key without --tls-cert): each layer
+      // refuses it the same way, naming itself.
+      ++refused;
+      CHECK(from_environment.text ==
+            usage_line("environment variable " + variable + ": " + what_of(from_line)));
+      CHECK(from_file.text ==
+            usage_line("config file '" + file.path() + "': " + what_of(from_line)));
+    }
+  }
+  // tls-cert, tls-key, tls-client-ca; no-tcp (needs --udp), udp-allow-low-ports, udp-rate,
+  // udp-rate-per-source (each needs --udp)
+  CHECK(refused == 7);
 }

@@ -1,8 +1,7 @@
-// command_line: the layers below the command line (environment variables and a config file, each
-// under what is already set), the environment variable names, and config value quoting.
+// config_layers: the server's layers below the command line (environment variables and a config
+// file, each under what is already set), and the environment variable names.
 
-#include "common/command_line.hpp"
-#include "common/escape.hpp"
+#include "server/config_layers.hpp"
 
 #include "scratch.hpp"
 
@@ -52,14 +51,14 @@ std::string what_of(const std::function<void()>& f) {
 
 }  // namespace
 
-TEST_CASE("command_line: environment variable names", "[command_line]") {
+TEST_CASE("config_layers: environment variable names", "[config_layers]") {
   CHECK(echo::environment_name("ECHO_SERVER_", "port") == "ECHO_SERVER_PORT");
   CHECK(echo::environment_name("ECHO_SERVER_", "max-line") == "ECHO_SERVER_MAX_LINE");
   CHECK(echo::environment_name("ECHO_SERVER_", "max-connections-per-ip") ==
         "ECHO_SERVER_MAX_CONNECTIONS_PER_IP");
 }
 
-TEST_CASE("command_line: the environment fills in below the command line", "[command_line]") {
+TEST_CASE("config_layers: the environment fills in below the command line", "[config_layers]") {
   const test_options o;
   const scoped_variable port("ECHO_TEST_PORT", "9000");
   const scoped_variable line("ECHO_TEST_MAX_LINE", "5");
@@ -73,8 +72,8 @@ TEST_CASE("command_line: the environment fills in below the command line", "[com
   CHECK(cl.origins.at("max-line") == "environment variable ECHO_TEST_MAX_LINE");
 }
 
-TEST_CASE("command_line: an environment variable that names no option is an error",
-          "[command_line]") {
+TEST_CASE("config_layers: an environment variable that names no option is an error",
+          "[config_layers]") {
   const test_options o;
   SECTION("a typo") {
     const scoped_variable typo("ECHO_TEST_PROT", "9000");
@@ -102,8 +101,8 @@ TEST_CASE("command_line: an environment variable that names no option is an erro
   }
 }
 
-TEST_CASE("command_line: a config file fills in below the command line and environment",
-          "[command_line]") {
+TEST_CASE("config_layers: a config file fills in below the command line and environment",
+          "[config_layers]") {
   const test_options o;
   const scratch_file file("# a comment\nport = 7000\n\n  max-line=5  \nonce = true\n");
   const scoped_variable line("ECHO_TEST_MAX_LINE", "6");
@@ -117,7 +116,7 @@ TEST_CASE("command_line: a config file fills in below the command line and envir
   CHECK(cl.origins.at("max-line") == "environment variable ECHO_TEST_MAX_LINE");
 }
 
-TEST_CASE("command_line: config file values may be quoted", "[command_line]") {
+TEST_CASE("config_layers: config file values may be quoted", "[config_layers]") {
   const test_options o;
   const scratch_file file("port = \" a\\x23b\\\\ \"\n");
   command_line cl = o.parse({});
@@ -125,7 +124,7 @@ TEST_CASE("command_line: config file values may be quoted", "[command_line]") {
   CHECK(cl.values["port"].as<std::string>() == " a#b\\ ");
 }
 
-TEST_CASE("command_line: config file errors name the file and what is wrong", "[command_line]") {
+TEST_CASE("config_layers: config file errors name the file and what is wrong", "[config_layers]") {
   const test_options o;
   struct error_case {
     std::string text;
@@ -156,7 +155,7 @@ TEST_CASE("command_line: config file errors name the file and what is wrong", "[
   }
 }
 
-TEST_CASE("command_line: a config file that cannot be read is an error", "[command_line]") {
+TEST_CASE("config_layers: a config file that cannot be read is an error", "[config_layers]") {
   const test_options o;
   command_line cl = o.parse({});
   CHECK(what_of([&] {
@@ -167,7 +166,7 @@ TEST_CASE("command_line: a config file that cannot be read is an error", "[comma
         "cannot read config file '" + directory + "': is a directory");
 }
 
-TEST_CASE("command_line: a config file must be a regular file", "[command_line]") {
+TEST_CASE("config_layers: a config file must be a regular file", "[config_layers]") {
   const test_options o;
   command_line cl = o.parse({});
   // A character device; /dev/zero, which never ends, is tried on the real server (in a child
@@ -176,7 +175,7 @@ TEST_CASE("command_line: a config file must be a regular file", "[command_line]"
         "cannot read config file '/dev/null': not a regular file");
 }
 
-TEST_CASE("command_line: a config file may hold up to max_config_file_bytes", "[command_line]") {
+TEST_CASE("config_layers: a config file may hold up to max_config_file_bytes", "[config_layers]") {
   const test_options o;
   // A setting and comment lines of 64 bytes: the limit exactly, then one byte more.
   std::string text = "port = 12\n" + std::string(53, '#') + "\n";
@@ -193,40 +192,4 @@ TEST_CASE("command_line: a config file may hold up to max_config_file_bytes", "[
   CHECK(what_of([&] { echo::store_config_file(cl, o.settable, file.path(), o.command_only); }) ==
         "cannot read config file '" + file.path() +
             "': larger than 1 MiB, the most a config file may hold");
-}
-
-TEST_CASE("command_line: config values are quoted only when a file could not hold them as they are",
-          "[command_line]") {
-  struct quote_case {
-    std::string value;
-    std::string written;
-  };
-  const std::vector<quote_case> cases = {
-      {"8888", "8888"},
-      {"Echo: x", "Echo: x"},
-      {"a\\b", "a\\b"},
-      {"caf\xc3\xa9", "caf\xc3\xa9"},
-      {"", "\"\""},
-      {"Echo: ", "\"Echo: \""},
-      {" x", "\" x\""},
-      {"a#b", "\"a\\x23b\""},
-      {"\"q\"", "\"\\\"q\\\"\""},
-      {"line\r\n", "\"line\\r\\n\""},
-      {"tab\there", "\"tab\\there\""},
-      {std::string("nul\0!", 5), "\"nul\\x00!\""},
-      {"\x7f", "\"\\x7f\""},
-  };
-  for (const auto& c : cases) {
-    INFO(c.value);
-    CHECK(echo::quote_config_value(c.value) == c.written);
-    CHECK(echo::unquote_config_value(c.written) == c.value);
-  }
-}
-
-TEST_CASE("command_line: every byte survives quoting and unquoting", "[command_line]") {
-  std::string all;
-  for (int b = 0; b < 256; ++b) all += static_cast<char>(b);
-  CHECK(echo::unquote_config_value(echo::quote_config_value(all)) == all);
-  CHECK(echo::quote_config_value(all).find('#') == std::string::npos);
-  CHECK(echo::quote_config_value(all).find('\n') == std::string::npos);
 }
