@@ -114,7 +114,7 @@ client_tls_options tls_from(const po::variables_map& vm) {
 
 // -u: the flags that mean nothing over UDP, --retries, and the bench datagram's size bounds.
 void check_udp(const po::variables_map& vm, client_options& options) {
-  options.retries = whole_from("retries", vm["retries"].as<std::string>(), 0, 100);
+  options.retries = whole_number("retries", vm["retries"].as<std::string>(), 0, 100);
   const bool is_retries_given = !vm["retries"].defaulted();
   if (!options.is_udp) {
     if (is_retries_given) throw usage_error("--retries needs --udp");
