@@ -110,6 +110,7 @@ std::optional<std::string> server::open() {
     log_.always_event("metrics", {{"address", at.address().to_string()}, {"port", at.port()}},
                       "metrics on " + format_endpoint(at));
   }
+  if (!options_.tcp) return std::nullopt;  // the capacity line is about connections
   const std::size_t descriptors = descriptor_limit();
   const std::size_t handshakes = limits_.handshakes.limit();
   log_.event(

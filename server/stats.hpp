@@ -81,10 +81,19 @@ std::string_view ending_word(ending why);
 // Why a UDP datagram got no reply: the labels of echo_udp_dropped_total. truncated: larger than a
 // receive slot (never echoed cut); send_buffer_full: the socket could not take the reply at once
 // (never queued); low_port: a source port below 1024 or 0 (see udp_echo.hpp); denied: --deny or
-// not --allow; error: sendmmsg failed otherwise.
-enum class udp_drop { rate_limited, low_port, truncated, send_buffer_full, denied, error };
-constexpr std::array<std::string_view, 6> udp_drop_names = {
-    "rate_limited", "low_port", "truncated", "send_buffer_full", "denied", "error"};
+// not --allow; error: sendmmsg failed otherwise; too_large: --prefix or --ack made the reply larger
+// than a datagram can be (the datagram was nearly the largest).
+enum class udp_drop {
+  rate_limited,
+  low_port,
+  truncated,
+  send_buffer_full,
+  denied,
+  error,
+  too_large
+};
+constexpr std::array<std::string_view, 7> udp_drop_names = {
+    "rate_limited", "low_port", "truncated", "send_buffer_full", "denied", "error", "too_large"};
 
 struct stats {
   // Upper bounds, in seconds, of the connection-duration histogram's buckets; one more bucket

@@ -186,6 +186,12 @@ bool udp_echo::prepare_reply(std::size_t i, std::size_t replies,
       break;
     }
   }
+  // The largest UDP payload: 65,507 bytes over IPv4, 65,527 over IPv6.
+  const std::size_t largest = sources_[i].ss_family == AF_INET ? 65'507 : 65'527;
+  if (iov[0].iov_len + (pieces == 2 ? iov[1].iov_len : 0) > largest) {
+    counters_.count_udp_drop(udp_drop::too_large);
+    return false;
+  }
   msghdr& out = out_[replies].msg_hdr;
   out.msg_name = &sources_[i];
   out.msg_namelen = in.msg_namelen;

@@ -62,7 +62,8 @@ TEST_CASE("udp: a datagram from a source port below 1024 gets no reply and is co
   CHECK(metric_value(page, "echo_udp_datagrams_sent_total") == 1);
   CHECK(metric_value(page, "echo_udp_bytes_received_total") == 16 + 19);
   CHECK(metric_value(page, "echo_udp_bytes_sent_total") == 19);
-  for (const char* other : {"rate_limited", "truncated", "send_buffer_full", "denied", "error"}) {
+  for (const char* other :
+       {"rate_limited", "truncated", "send_buffer_full", "denied", "error", "too_large"}) {
     CHECK(metric_value(page, dropped(other)) == 0);
   }
 }

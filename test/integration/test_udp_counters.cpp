@@ -50,8 +50,8 @@ TEST_CASE("udp: metrics count the datagrams and bytes of a known exchange exactl
   CHECK(metric_value(page, "echo_udp_datagrams_received_total") == 3);
   CHECK(metric_value(page, "echo_udp_bytes_received_total") == 8);
   CHECK(metric_value(page, "echo_udp_bytes_sent_total") == 26);
-  for (const char* reason :
-       {"rate_limited", "low_port", "truncated", "send_buffer_full", "denied", "error"}) {
+  for (const char* reason : {"rate_limited", "low_port", "truncated", "send_buffer_full", "denied",
+                             "error", "too_large"}) {
     CHECK(metric_value(page, "echo_udp_dropped_total{reason=\"" + std::string(reason) + "\"}") ==
           0);
   }
