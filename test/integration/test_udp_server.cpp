@@ -3,6 +3,7 @@
 // puts --prefix before it, ack answers --ack with the datagram's own line ending. Empty datagrams
 // come back empty and the largest there are (65,507 bytes over IPv4, 65,527 over IPv6) whole.
 
+#include "support/echo_client.hpp"
 #include "support/process.hpp"
 #include "support/running_server.hpp"
 #include "support/tcp_client.hpp"
@@ -277,4 +278,24 @@ TEST_CASE("udp: a prefix reply too large for a datagram is dropped and counted",
       " udp_bytes_out=" + std::to_string(12 + 65507) + " udp_dropped=1\n"));
   // Refused before sendmmsg, as too_large: no warning a client could trigger at will.
   CHECK(server.log().find("Message too long") == std::string::npos);
+}
+
+// Our client against our server: every mode of echo-client -u finds the server byte-exact.
+TEST_CASE("udp: echo-client -u against echo-server --udp: -m, pipe, --test, --bench",
+          "[integration][udp]") {
+  running_server server({"--udp", "--no-tcp"});
+  const std::string port = std::to_string(server.port());
+  const run_result one_shot = run_client({"-u", "-p", port, "-m", "hello", "-m", ""});
+  CHECK(one_shot.exit_code == 0);
+  CHECK(one_shot.out == "hello\n\n");
+  const run_result pipe = run_client({"-u", "-p", port}, "one\ntwo\n");
+  CHECK(pipe.exit_code == 0);
+  CHECK(pipe.out == "one\ntwo\n");
+  const run_result test = run_client({"-u", "-p", port, "--test"});
+  CHECK(test.exit_code == 0);
+  CHECK_THAT(test.out, Catch::Contains("6 passed, 0 failed"));
+  const run_result bench = run_client({"-u", "-p", port, "--bench", "--connections", "4",
+                                       "--duration", "0.5", "--warmup", "0.1", "--json"});
+  CHECK(bench.exit_code == 0);
+  CHECK_THAT(bench.out, Catch::Contains("\"mismatches\": 0,") && Catch::Contains("\"udp\": true"));
 }
