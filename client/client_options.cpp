@@ -36,6 +36,8 @@ Examples:
   echo-client --test                           check the server on 127.0.0.1:8888
   echo-client --bench --connections 100        100 connections x 64 B, closed loop, 10 s
   echo-client --tls-ca ca.pem localhost 8443 -m hi      TLS, the server verified against ca.pem
+  echo-client -u -m hello                      one datagram, prints its reply (like nc -u)
+  echo-client -u --bench --connections 64 --duration 5  UDP load: loss, reordering, jitter
 
 Exit codes: 0 success; 1 a --test case failed or the server hung up before replying;
 2 bad flag or value; 3 connection refused; 4 host not found; 5 timed out; 6 connection reset;
@@ -110,6 +112,38 @@ client_tls_options tls_from(const po::variables_map& vm) {
   return tls;
 }
 
+// -u: the flags that mean nothing over UDP, --retries, and the bench datagram's size bounds.
+void check_udp(const po::variables_map& vm, client_options& options) {
+  options.retries = whole_number("retries", vm["retries"].as<std::string>(), 0, 100);
+  const bool is_retries_given = !vm["retries"].defaulted();
+  if (!options.is_udp) {
+    if (is_retries_given) throw usage_error("--retries needs --udp");
+    return;
+  }
+  for (const char* flag : {"tls", "tls-ca", "tls-cert", "tls-key", "tls-server-name", "insecure",
+                           "churn", "no-shutdown"}) {
+    if (vm.count(flag) != 0) {
+      throw usage_error("--udp and --" + std::string(flag) + " cannot be used together");
+    }
+  }
+  if (is_retries_given && options.mode != client_mode::one_shot) {
+    throw usage_error("--retries needs --message");
+  }
+  if (!vm["timeout"].defaulted()) options.udp_loss_deadline = options.timeout;
+  if (options.mode != client_mode::bench) return;
+  const std::string size = std::to_string(options.bench.size);
+  if (options.bench.size < udp_bench_header_size) {
+    throw usage_error("invalid --size '" + size + "' with --udp: at least " +
+                      std::to_string(udp_bench_header_size) +
+                      " bytes (each datagram's sequence number and send time)");
+  }
+  if (options.bench.size > 65'527) {
+    throw usage_error("invalid --size '" + size +
+                      "' with --udp: at most 65527 bytes, the largest UDP datagram (65507 over "
+                      "IPv4)");
+  }
+}
+
 client_options parse(int argc, const char* const argv[], const po::options_description& visible,
                      bool stdin_is_terminal) {
   const command_line line = parse_command_line(argc, argv, visible);
@@ -153,6 +187,8 @@ client_options parse(int argc, const char* const argv[], const po::options_descr
   } else {
     options.mode = stdin_is_terminal ? client_mode::interactive : client_mode::pipe;
   }
+  options.is_udp = vm.count("udp") != 0;
+  check_udp(vm, options);
   return options;
 }
 
@@ -186,6 +222,11 @@ std::variant<client_options, early_exit> parse_client_options(int argc, const ch
        "latency from the scheduled time (0: closed loop)")
       ("churn", "bench: each message on a new connection (connect, send, receive, close)")
       ("json", "bench: print one JSON object instead of the report")
+      ("udp,u", "UDP, like nc -u: each -m message, and in pipe and interactive mode each line of "
+       "stdin (without its newline), is one datagram; each reply is printed as a line, in "
+       "arrival order. --test and --bench check and load the server's UDP side")
+      ("retries", po::value<std::string>()->default_value("0")->value_name("N"),
+       "UDP -m: resend a message N more times when no reply comes within --timeout")
       ("tls", "connect with TLS, verifying the server against the system's trust store")
       ("tls-ca", po::value<std::string>()->value_name("FILE"),
        "TLS: verify the server against this CA (PEM) instead; implies --tls")
@@ -198,7 +239,8 @@ std::variant<client_options, early_exit> parse_client_options(int argc, const ch
        "which is then verified as such and no SNI is sent); implies --tls")
       ("insecure", "TLS without verifying the server's certificate (warns); implies --tls")
       ("timeout", po::value<std::string>()->default_value("10")->value_name("SECONDS"),
-       "bound on connecting (with the TLS handshake) and on each wait for a reply")
+       "bound on connecting (with the TLS handshake) and on each wait for a reply; UDP bench: "
+       "the loss deadline, after which a datagram with no reply counts lost (default there 1)")
       ("no-shutdown", "pipe mode: keep sending side open after stdin's end (no half-close)")
       ("verbose,v", "trace each step on stderr")
       ("help,h", "show this help and exit")

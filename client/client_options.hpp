@@ -2,6 +2,7 @@
 // The client's command line: what it accepts, its --help, every usage error's wording, and which
 // mode runs. Program_options stays in this file pair; the modes see only client_options.
 
+#include "common/endpoint.hpp"
 #include "common/errors.hpp"
 
 #include <chrono>
@@ -19,6 +20,10 @@ enum class client_mode {
   self_test,    // --test: check that the server echoes, case by case
   bench,        // --bench: load the server and measure messages/s and latency
 };
+// With --udp (client_options::is_udp) each mode has a datagram twin: client/udp_*.
+
+// The smallest --size a UDP bench datagram may have: its sequence number and send time.
+constexpr std::size_t udp_bench_header_size = 16;
 
 struct bench_options {
   // The most message bytes a run may hold in flight, all connections together: --size x --depth x
@@ -46,13 +51,19 @@ struct client_tls_options {
 };
 
 struct client_options {
-  std::string host = "127.0.0.1";  // as typed; resolved when connecting
-  std::uint16_t port = 8888;
+  std::string host{default_host};  // as typed; resolved when connecting
+  std::uint16_t port = default_port;
   client_mode mode = client_mode::pipe;
   std::vector<std::string> messages;          // -m, in order
   std::chrono::milliseconds timeout{10'000};  // connecting, and each wait for a reply
   bool is_shutdown_after_input = true;        // pipe mode: half-close after stdin's EOF
   bool is_verbose = false;
+  // -u: datagrams instead of a stream (see udp_socket); --retries resends a -m message that got
+  // no reply within --timeout; a bench datagram unanswered within udp_loss_deadline (--timeout
+  // when given, else 1 s) counts lost.
+  bool is_udp = false;
+  std::size_t retries = 0;
+  std::chrono::milliseconds udp_loss_deadline{1'000};
   bench_options bench;
   client_tls_options tls;
 };

@@ -6,6 +6,10 @@
 #include "client/one_shot.hpp"
 #include "client/pipe_mode.hpp"
 #include "client/self_test.hpp"
+#include "client/udp_bench.hpp"
+#include "client/udp_one_shot.hpp"
+#include "client/udp_pipe.hpp"
+#include "client/udp_self_test.hpp"
 #include "common/errors.hpp"
 #include "common/log.hpp"
 #include "common/tls.hpp"
@@ -18,7 +22,24 @@
 
 namespace {
 
+echo::exit_code run_udp(const echo::client_options& options, const echo::logger& log) {
+  switch (options.mode) {
+    case echo::client_mode::one_shot:
+      return echo::udp_one_shot(options, log).run();
+    case echo::client_mode::pipe:
+      return echo::udp_pipe(options, log, false).run();
+    case echo::client_mode::interactive:
+      return echo::udp_pipe(options, log, true).run();
+    case echo::client_mode::self_test:
+      return echo::udp_self_test(options, log).run();
+    case echo::client_mode::bench:
+      return echo::udp_bench(options, log).run();
+  }
+  return echo::exit_code::failure;
+}
+
 echo::exit_code run(const echo::client_options& options, const echo::logger& log) {
+  if (options.is_udp) return run_udp(options, log);
   switch (options.mode) {
     case echo::client_mode::one_shot:
       return echo::one_shot(options, log).run();

@@ -1,5 +1,7 @@
 #include "server/admission.hpp"
 
+#include "common/endpoint.hpp"
+#include "server/access.hpp"
 #include "server/events.hpp"
 #include "server/session.hpp"
 #include "server/session_registry.hpp"
@@ -10,6 +12,17 @@ namespace echo {
 namespace asio = boost::asio;
 using boost::system::error_code;
 using kind = admission::verdict::kind;
+
+// --allow/--deny turned the client away: counted, logged (throttled, as the listener's refusals)
+// and closed without a byte.
+admission::verdict admission::deny(const asio::ip::tcp::endpoint& peer) const {
+  context_.counters.count_refusal(refusal::denied);
+  if (context_.refusal_log.admit()) {
+    events::refused(context_.log, format_endpoint(peer), refusal::denied, "denied (--allow/--deny)",
+                    context_.refusal_log.held_back());
+  }
+  return {kind::refused, ending::refused, {}};
+}
 
 admission::verdict admission::feed(const error_code& ec, std::string_view bytes,
                                    asio::ip::tcp::endpoint& peer, transport& stream) {
@@ -26,7 +39,8 @@ admission::verdict admission::feed(const error_code& ec, std::string_view bytes,
   }
   const proxy_header& header = parser_.header();
   const verdict admitted{kind::admitted, ending::refused, bytes.substr(parser_.consumed())};
-  if (header.is_local) return admitted;
+  // A LOCAL header (the proxy's own health check) is judged by the proxy's address.
+  if (header.is_local) return is_permitted(context_.access, peer.address()) ? admitted : deny(peer);
   error_code address_ec;
   const auto address = asio::ip::make_address(header.source_address, address_ec);
   if (address_ec) {  // the parser checked it already; kept for safety
@@ -37,6 +51,7 @@ admission::verdict admission::feed(const error_code& ec, std::string_view bytes,
   context_.registry.move(owner_, peer.address(), address);
   peer = asio::ip::tcp::endpoint(address, header.source_port);
   events::proxy_header(context_.log, peer, proxy, header.version);
+  if (!is_permitted(context_.access, address)) return deny(peer);
   const std::size_t limit = context_.max_connections_per_ip;
   if (limit != 0 && context_.registry.count_from(address) > limit) {
     context_.counters.count_refusal(refusal::per_ip);

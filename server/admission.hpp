@@ -1,9 +1,10 @@
 #pragma once
 // The PROXY header stage of one connection (--proxy-protocol): fed each read until it decides,
-// it parses the header, learns the client's real address, applies --max-connections-per-ip to it,
-// and says: read more, go on (with the real peer and the bytes that followed the header), or
-// close with a typed ending. Made by its session in start() and dropped once it has decided; it
-// logs its own events and counts its refusals. No I/O of its own but the refusal line.
+// it parses the header, learns the client's real address, applies --allow/--deny and
+// --max-connections-per-ip to it, and says: read more, go on (with the real peer and the bytes
+// that followed the header), or close with a typed ending. Made by its session in start() and
+// dropped once it has decided; it logs its own events and counts its refusals. No I/O of its own
+// but the refusal line.
 
 #include "common/proxy_header.hpp"
 #include "server/stats.hpp"
@@ -37,6 +38,8 @@ class admission {
                boost::asio::ip::tcp::endpoint& peer, transport& stream);
 
  private:
+  verdict deny(const boost::asio::ip::tcp::endpoint& peer) const;
+
   const session_context& context_;
   session* owner_;
   proxy_header_parser parser_;

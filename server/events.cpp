@@ -167,4 +167,12 @@ void message(const logger& log, const endpoint& peer, std::string_view text) {
             "Received from " + who + ": " + escape_for_log(shown));
 }
 
+void datagram(const logger& log, std::string_view source, std::string_view text) {
+  if (!log.is_enabled(log_level::debug)) return;
+  const std::string shown = shorten(text, logged_message_max);
+  log.event(log_level::debug, "message",
+            {{"peer", source}, {"protocol", "udp"}, {"bytes", text.size()}, {"text", shown}},
+            "Received from " + std::string(source) + " (udp): " + escape_for_log(shown));
+}
+
 }  // namespace echo::events

@@ -51,5 +51,7 @@ void write_failed(const logger& log, const endpoint& peer, const boost::system::
 void line_too_long(const logger& log, const endpoint& peer, std::size_t max_line);
 // A client's message, at debug level, cut to its first 200 bytes.
 void message(const logger& log, const endpoint& peer, std::string_view text);
+// A UDP datagram, at debug level, cut the same way; `source` as format_endpoint writes it.
+void datagram(const logger& log, std::string_view source, std::string_view text);
 
 }  // namespace echo::events

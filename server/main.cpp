@@ -25,6 +25,7 @@ int main(int argc, char* argv[]) {
     return echo::to_int(echo::exit_code::failure);
   }
   options.passed_fd = passed.fd;
+  options.passed_udp_fd = passed.udp_fd;
   try {
     return echo::to_int(echo::run_workers(options, log));
   } catch (const std::exception& e) {

@@ -82,6 +82,19 @@ std::string prometheus_text(const stats& s, double process_start_time) {
   out.family("echo_tls_handshake_failures_total", "counter", "TLS handshakes that failed.");
   out.sample("echo_tls_handshake_failures_total", "", s.tls_handshake_failures);
 
+  out.family("echo_udp_datagrams_received_total", "counter", "UDP datagrams received.");
+  out.sample("echo_udp_datagrams_received_total", "", s.udp_datagrams_in);
+  out.family("echo_udp_datagrams_sent_total", "counter", "UDP datagrams sent back.");
+  out.sample("echo_udp_datagrams_sent_total", "", s.udp_datagrams_out);
+  out.family("echo_udp_bytes_received_total", "counter", "Bytes received in UDP datagrams.");
+  out.sample("echo_udp_bytes_received_total", "", s.udp_bytes_in);
+  out.family("echo_udp_bytes_sent_total", "counter", "Bytes sent back in UDP datagrams.");
+  out.sample("echo_udp_bytes_sent_total", "", s.udp_bytes_out);
+  out.family("echo_udp_dropped_total", "counter", "UDP datagrams not answered, by reason.");
+  for (std::size_t i = 0; i < udp_drop_names.size(); ++i) {
+    out.sample("echo_udp_dropped_total", reason(udp_drop_names[i]), s.udp_dropped_by[i]);
+  }
+
   out.family("echo_connection_duration_seconds", "histogram",
              "How long connections lasted, from accept to close.");
   std::uint64_t cumulative = 0;

@@ -36,6 +36,7 @@ std::uint64_t ticks_of(std::chrono::seconds timeout) {
 server::server(server_options options, const logger& log, process_limits* shared)
     : options_(std::move(options)),
       log_(log),
+      access_(make_access_filter(options_.allow, options_.deny)),
       own_limits_(
           options_.max_connections != 0 ? options_.max_connections : default_max_connections(),
           options_.max_handshakes),
@@ -55,8 +56,10 @@ server::server(server_options options, const logger& log, process_limits* shared
                        limits_.handshakes,
                        refusal_log_,
                        options_.proxy_protocol,
-                       options_.max_connections_per_ip},
+                       options_.max_connections_per_ip,
+                       access_},
       listener_(context_, log_, stats_, [this](tcp_socket s) { on_accept(std::move(s)); }),
+      udp_admission_(options_.udp_limits, access_),
       signals_(
           context_, [this] { stop(); }, [this] { close_everything(); }),
       stats_total_([this] { return stats_; }),
@@ -90,48 +93,24 @@ std::optional<std::string> server::open() {
   if (metrics_) {
     if (auto failure = metrics_->open(options_.metrics_endpoint)) return failure;
   }
-  // A socket passed by socket activation is already bound and listening.
-  auto failure = options_.passed_fd >= 0
-                     ? listener_.adopt(options_.passed_fd)
-                     : listener_.open({options_.address, options_.port}, options_.workers > 1);
-  if (failure) return failure;
+  if (auto failure = open_sockets()) return failure;
   is_open_ = true;
-  listener_.start();
+  if (options_.tcp) listener_.start();
+  if (udp_) udp_->start();
   if (session_context_.idle_timeout_ticks != 0 || session_context_.write_timeout_ticks != 0 ||
       tls_context_ || options_.proxy_protocol) {
     do_sweep();
   }
-  // Scripts that start us on port 0 read the real port from this line, so it is written after
-  // listen() succeeded and whatever the log level.
   // With workers, the first announces for all (run_workers opens it last).
   if (options_.worker_index != 0) return std::nullopt;
-  if (options_.passed_fd >= 0) {
-    log_.event(
-        log_level::info, "socket_activation", {},
-        "socket activation: serving the socket systemd passed; --host and --port are ignored");
-  }
-  const asio::ip::tcp::endpoint local = local_endpoint();
-  log_.always_event(
-      "listening",
-      {{"address", local.address().to_string()},
-       {"port", local.port()},
-       {"reply", to_string(options_.reply.mode)},
-       {"once", options_.reply.once},
-       {"tls", tls_context_.has_value()},
-       {"client_certificates", tls_context_ && !options_.tls_client_ca.empty()},
-       {"proxy_protocol", options_.proxy_protocol},
-       {"workers", options_.workers}},
-      "listening on " + format_endpoint(local) + " (" +
-          (tls_context_ ? options_.tls_client_ca.empty() ? "TLS, " : "mutual TLS, " : "") +
-          (options_.proxy_protocol ? "PROXY protocol, " : "") + "reply " +
-          std::string(to_string(options_.reply.mode)) + (options_.reply.once ? ", once" : "") +
-          (options_.workers > 1 ? ", " + std::to_string(options_.workers) + " workers" : "") + ")");
+  announce();
   if (metrics_) {
     metrics_->start();
     const asio::ip::tcp::endpoint at = metrics_->local_endpoint();
     log_.always_event("metrics", {{"address", at.address().to_string()}, {"port", at.port()}},
                       "metrics on " + format_endpoint(at));
   }
+  if (!options_.tcp) return std::nullopt;  // the capacity line is about connections
   const std::size_t descriptors = descriptor_limit();
   const std::size_t handshakes = limits_.handshakes.limit();
   log_.event(
@@ -149,6 +128,91 @@ std::optional<std::string> server::open() {
            : handshakes == 0 ? ", TLS handshakes without limit"
                              : ", " + std::to_string(handshakes) + " TLS handshakes at once"));
   return std::nullopt;
+}
+
+asio::ip::tcp::endpoint server::local_endpoint() const {
+  if (options_.tcp || !udp_) return listener_.local_endpoint();
+  const asio::ip::udp::endpoint at = udp_->local_endpoint();
+  return {at.address(), at.port()};
+}
+
+// A socket passed by socket activation is already bound (and listening); otherwise TCP and UDP
+// bind the same port. Port 0 with both: the port the kernel gave TCP may be taken for UDP, so
+// another is tried, a few times.
+std::optional<std::string> server::open_sockets() {
+  if (options_.passed_fd >= 0 || options_.passed_udp_fd >= 0) return adopt_passed_sockets();
+  if (!options_.tcp) return open_udp(options_.port);
+  constexpr int attempts = 16;
+  for (int attempt = 1;; ++attempt) {
+    if (auto failure = listener_.open({options_.address, options_.port}, options_.workers > 1)) {
+      return failure;
+    }
+    if (!options_.udp) return std::nullopt;
+    auto failure = open_udp(listener_.local_endpoint().port());
+    if (!failure || options_.port != 0 || attempt == attempts) return failure;
+    listener_.close();
+  }
+}
+
+std::optional<std::string> server::open_udp(std::uint16_t port) {
+  udp_.emplace(context_, options_.reply, udp_admission_, log_, stats_);
+  return udp_->open({options_.address, port}, options_.workers > 1);
+}
+
+// The passed sockets decide what is served, and the flags must agree with them: a mismatch is
+// one line, not a protocol silently left out.
+std::optional<std::string> server::adopt_passed_sockets() {
+  const bool has_stream = options_.passed_fd >= 0;
+  const bool has_datagram = options_.passed_udp_fd >= 0;
+  if (options_.udp != has_datagram) {
+    return has_datagram ? "socket activation passed a datagram socket (ListenDatagram=): add --udp"
+                        : "socket activation passed no datagram socket (ListenDatagram=): --udp "
+                          "needs one";
+  }
+  if (options_.tcp != has_stream) {
+    return has_stream ? "socket activation passed a stream socket (ListenStream=), but --no-tcp "
+                        "is set"
+                      : "socket activation passed no stream socket (ListenStream=): serving TCP "
+                        "needs one (or --udp --no-tcp)";
+  }
+  if (has_stream) {
+    if (auto failure = listener_.adopt(options_.passed_fd)) return failure;
+  }
+  if (has_datagram) {
+    udp_.emplace(context_, options_.reply, udp_admission_, log_, stats_);
+    return udp_->adopt(options_.passed_udp_fd);
+  }
+  return std::nullopt;
+}
+
+// Scripts that start us on port 0 read the real port from this line, so it is written after
+// every socket is open and whatever the log level.
+void server::announce() const {
+  if (options_.passed_fd >= 0 || options_.passed_udp_fd >= 0) {
+    const bool both = options_.passed_fd >= 0 && options_.passed_udp_fd >= 0;
+    log_.event(log_level::info, "socket_activation", {},
+               std::string("socket activation: serving the ") + (both ? "sockets" : "socket") +
+                   " systemd passed; --host and --port are ignored");
+  }
+  const asio::ip::tcp::endpoint local = local_endpoint();
+  const char* protocols = !options_.udp ? "tcp" : options_.tcp ? "tcp,udp" : "udp";
+  const std::string shown = !options_.udp ? "" : options_.tcp ? "TCP and UDP, " : "UDP only, ";
+  log_.always_event(
+      "listening",
+      {{"address", local.address().to_string()},
+       {"port", local.port()},
+       {"protocols", protocols},
+       {"reply", to_string(options_.reply.mode)},
+       {"once", options_.reply.once},
+       {"tls", tls_context_.has_value()},
+       {"client_certificates", tls_context_ && !options_.tls_client_ca.empty()},
+       {"proxy_protocol", options_.proxy_protocol},
+       {"workers", options_.workers}},
+      "listening on " + format_endpoint(local) + " (" + shown +
+          (tls_context_ ? options_.tls_client_ca.empty() ? "TLS, " : "mutual TLS, " : "") +
+          (options_.proxy_protocol ? "PROXY protocol, " : "") + "reply " +
+          std::string(to_string(options_.reply.mode)) + (options_.reply.once ? ", once" : "") +
+          (options_.workers > 1 ? ", " + std::to_string(options_.workers) + " workers" : "") + ")");
 }
 
 exit_code server::run() {
@@ -176,6 +240,7 @@ void server::stop() {
                             : ": " + std::to_string(open) + " open connection" +
                                   (open == 1 ? "" : "s") + ", Ctrl+C again closes them now"));
   listener_.close();
+  if (udp_) udp_->close();  // no connection to finish: a datagram is answered or not at all
   if (metrics_) metrics_->close();
   registry_.stop_all();
   grace_timer_.expires_after(shutdown_grace);
@@ -188,6 +253,7 @@ void server::stop() {
 void server::close_everything() {
   is_stopping_ = true;
   listener_.close();
+  if (udp_) udp_->close();
   if (metrics_) metrics_->close();
   registry_.close_all();
   finish_if_idle();
@@ -218,6 +284,10 @@ void server::on_accept(tcp_socket socket) {
   error_code ec;
   const asio::ip::tcp::endpoint peer = socket.remote_endpoint(ec);
   if (ec) return;  // gone already
+  // Behind a proxy the rules apply to the client its PROXY header names (see admission).
+  if (!options_.proxy_protocol && !is_permitted(access_, peer.address())) {
+    return refuse(socket, refusal::denied, format_endpoint(peer), "denied (--allow/--deny)");
+  }
   // A slot of the whole process's, so that the limit holds across workers.
   slot_pool::slot connection = limits_.connections.try_take();
   if (!connection) {
@@ -236,15 +306,16 @@ void server::on_accept(tcp_socket socket) {
 }
 
 // Accepting and closing at once, rather than not accepting, tells the client now instead of
-// leaving it in the backlog; the one line says why, but not to a TLS client: it would read the
-// line as a broken handshake, and a refusal after a whole handshake would spend on a refused
-// client the very memory and CPU the limit protects. It sees the connection closed before any
-// ServerHello instead.
+// leaving it in the backlog; the one line says why, but not to a denied client, nor to a TLS one:
+// it would read the line as a broken handshake, and a refusal after a whole handshake would spend
+// on a refused client the very memory and CPU the limit protects. It sees the connection closed
+// before any ServerHello instead.
 void server::refuse(tcp_socket& socket, refusal reason, const std::string& peer,
                     std::string_view why) {
   stats_.count_refusal(reason);
   error_code ignored;
-  if (!tls_context_) {
+  // A denied client learns nothing, not even that it was refused rather than unlucky.
+  if (!tls_context_ && reason != refusal::denied) {
     socket.non_blocking(true, ignored);
     socket.send(asio::buffer(listener::refusal), 0, ignored);
   }

@@ -7,6 +7,7 @@
 #include "common/errors.hpp"
 #include "common/log.hpp"
 #include "common/signals.hpp"
+#include "server/access.hpp"
 #include "server/listener.hpp"
 #include "server/metrics_endpoint.hpp"
 #include "server/server_options.hpp"
@@ -15,6 +16,8 @@
 #include "server/slot_pool.hpp"
 #include "server/stats.hpp"
 #include "server/stats_reporter.hpp"
+#include "server/udp_admission.hpp"
+#include "server/udp_echo.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -46,7 +49,8 @@ class server {
   // The descriptor limit less reserved_descriptors, and at least min_default_max_connections.
   static std::size_t default_max_connections();
 
-  // Binds and listens, then logs "listening on HOST:PORT". Returns the reason on failure.
+  // Binds and listens (TCP, UDP with --udp, both on one port), then logs "listening on
+  // HOST:PORT (...)". Returns the reason on failure.
   std::optional<std::string> open();
   // open() if not yet done, then serves until shut down. Returns the process exit code.
   exit_code run();
@@ -54,13 +58,18 @@ class server {
   void stop();
 
   boost::asio::io_context& context() { return context_; }
-  boost::asio::ip::tcp::endpoint local_endpoint() const { return listener_.local_endpoint(); }
+  // Where it listens: the TCP listener's address, or with --no-tcp the UDP socket's.
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
   const stats& counters() const { return stats_; }
   // What the stats line of worker 0 reports: by default its own counters; run_workers gives it
   // the sum of every worker's. Call before run().
   void report_stats_of(std::function<stats()> total) { stats_total_ = std::move(total); }
 
  private:
+  std::optional<std::string> open_sockets();
+  std::optional<std::string> adopt_passed_sockets();
+  std::optional<std::string> open_udp(std::uint16_t port);
+  void announce() const;
   void on_accept(tcp_socket socket);
   void refuse(tcp_socket& socket, refusal reason, const std::string& peer, std::string_view why);
   void do_sweep();
@@ -74,6 +83,7 @@ class server {
   stats stats_;
   session_registry registry_;
   std::uint64_t now_tick_ = 0;  // sweeps so far: the coarse clock of the timeouts
+  address_filter access_;       // --allow, --deny
   process_limits own_limits_;   // unused when the constructor was given shared ones
   process_limits& limits_;
   std::array<char, 64 * 1024> read_buffer_;  // shared by all sessions, see session_context
@@ -82,6 +92,8 @@ class server {
   session_context session_context_;
   boost::asio::io_context context_{1};
   listener listener_;
+  udp_admission udp_admission_;
+  std::optional<udp_echo> udp_;  // with --udp
   stop_signals signals_;
   std::function<stats()> stats_total_;
   std::optional<stats_reporter> stats_reporter_;  // worker 0 only: one line for all

@@ -1,5 +1,6 @@
 #include "server/server_options.hpp"
 
+#include "common/address_filter.hpp"
 #include "common/command_line.hpp"
 #include "common/escape.hpp"
 #include "common/number_args.hpp"
@@ -146,6 +147,11 @@ namespace {
 template <class Member>
 auto in_reply(Member member) {
   return [member](auto& options) -> auto& { return options.reply.*member; };
+}
+
+template <class Member>
+auto in_udp(Member member) {
+  return [member](auto& options) -> auto& { return options.udp_limits.*member; };
 }
 
 constexpr std::size_t a_lot = 10'000'000;  // the most of any count
@@ -321,6 +327,24 @@ server_option list_option(std::string name, std::string value_name, std::string 
           }};
 }
 
+// --allow and --deny: a list_option whose every item must be a CIDR rule ("10.0.0.0/8", "::1").
+template <class Field>
+server_option cidr_list_option(std::string name, std::string help, Field field) {
+  server_option option = list_option(name, "CIDR", std::move(help), field);
+  option.example = "192.0.2.0/24,2001:db8::/32";
+  option.read = [name, field](const value_reader& in, server_options& o) {
+    std::vector<std::string> rules = in.list(name);
+    for (const std::string& rule : rules) {
+      std::string why;
+      if (!parse_cidr(rule, why)) {
+        throw usage_error(in.where(name) + "invalid --" + name + " '" + rule + "': " + why);
+      }
+    }
+    std::invoke(field, o) = std::move(rules);
+  };
+  return option;
+}
+
 // "127.0.0.1:9100", "[::1]:9100", "localhost:0": the address to serve /metrics on.
 boost::asio::ip::tcp::endpoint metrics_endpoint_from(const std::string& text) {
   const auto colon = text.rfind(':');
@@ -391,6 +415,34 @@ std::vector<server_option> make_table() {
                    "TLS handshakes in progress at most; past it a client that starts one is "
                    "closed without a byte (0: no limit)",
                    &o::max_handshakes),
+      switch_option("udp",
+                    "also serve UDP on the same address and port: each datagram is one message "
+                    "(--once and --max-line do not apply to it)",
+                    &o::udp),
+      custom_option(
+          "no-tcp", "", "with --udp: serve UDP only", server_option::kind::toggle, "true",
+          [](const value_reader& in, o& s) { s.tcp = !in.is_on("no-tcp"); },
+          [](const o& s) { return boolean(!s.tcp); }),
+      switch_option("udp-allow-low-ports",
+                    "also answer datagrams from source ports below 1024 (off: they are dropped, as "
+                    "they are how echo loops and reflection start)",
+                    in_udp(&udp_settings::allow_low_ports)),
+      count_option("udp-rate", 0, a_lot,
+                   "answer at most N datagrams/s in all, per worker; the rest are dropped (0: no "
+                   "limit)",
+                   in_udp(&udp_settings::rate)),
+      count_option("udp-rate-per-source", 0, a_lot,
+                   "answer at most N datagrams/s per source address (IPv6: per /64); the rest are "
+                   "dropped (0: no limit)",
+                   in_udp(&udp_settings::rate_per_source)),
+      cidr_list_option("allow",
+                       "serve only clients in CIDR (TCP and UDP; repeatable, or a comma list); "
+                       "any --allow denies everyone else",
+                       &o::allow),
+      cidr_list_option("deny",
+                       "refuse clients in CIDR (TCP: closed without a byte; UDP: dropped); "
+                       "repeatable; wins over --allow",
+                       &o::deny),
       count_option("workers", 1, 256,
                    "reactors, one thread each, sharing the port with SO_REUSEPORT", &o::workers),
       text_option("tls-cert", "FILE",
@@ -466,6 +518,41 @@ void check_tls_files(const value_reader& in, server_options& options) {
   }
 }
 
+// --udp and --no-tcp, and the options that mean nothing without the protocol they are about: a
+// usage error rather than silently ignored. Compared with the defaults rather than asked whether
+// they were given, so that --print-config's output (every option) still reads back.
+void check_protocols(const value_reader& in, server_options& options) {
+  const auto refuse = [&in](const char* name, const std::string& why) {
+    throw usage_error(in.where(name) + "--" + name + " " + why);
+  };
+  if (!options.tcp && !options.udp) refuse("no-tcp", "needs --udp (it would serve nothing)");
+  const server_options defaults;
+  if (!options.udp) {
+    if (options.udp_limits.allow_low_ports) refuse("udp-allow-low-ports", "needs --udp");
+    if (options.udp_limits.rate != 0) refuse("udp-rate", "needs --udp");
+    if (options.udp_limits.rate_per_source != 0) refuse("udp-rate-per-source", "needs --udp");
+    return;
+  }
+  if (!options.tls_cert.empty()) {
+    refuse("udp",
+           "serves plain datagrams (there is no DTLS) and cannot go with --tls-cert; run a second "
+           "server for UDP");
+  }
+  if (options.tcp) return;
+  const std::string tcp_only = "is about TCP connections: it means nothing with --no-tcp";
+  if (options.reply.once) refuse("once", tcp_only);
+  if (options.reply.max_line != defaults.reply.max_line) refuse("max-line", tcp_only);
+  if (options.message_wait != defaults.message_wait) refuse("message-wait", tcp_only);
+  if (options.max_connections != 0) refuse("max-connections", tcp_only);
+  if (options.max_connections_per_ip != 0) refuse("max-connections-per-ip", tcp_only);
+  if (options.idle_timeout != defaults.idle_timeout) refuse("idle-timeout", tcp_only);
+  if (options.write_timeout != defaults.write_timeout) refuse("write-timeout", tcp_only);
+  if (options.handshake_timeout != defaults.handshake_timeout)
+    refuse("handshake-timeout", tcp_only);
+  if (options.max_handshakes != defaults.max_handshakes) refuse("max-handshakes", tcp_only);
+  if (options.proxy_protocol) refuse("proxy-protocol", tcp_only);
+}
+
 // -v and -q from different layers: the higher one wins, as for any other option.
 void read_verbosity(const value_reader& in, server_options& options) {
   bool verbose = in.is_on("verbose");
@@ -489,6 +576,7 @@ struct cross_option_step {
 constexpr cross_option_step cross_option_steps[] = {
     {"port", read_host_port},
     {"tls-client-ca", check_tls_files},
+    {"proxy-protocol", check_protocols},
     {"quiet", read_verbosity},
 };
 

@@ -9,6 +9,7 @@
 #include "common/errors.hpp"
 #include "common/log.hpp"
 #include "common/reply_policy.hpp"
+#include "server/udp_admission.hpp"
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -52,9 +53,16 @@ struct server_options {
   // --metrics HOST:PORT as given ("" = off), and where it listens: Prometheus's /metrics.
   std::string metrics;
   boost::asio::ip::tcp::endpoint metrics_endpoint;
+  // --allow and --deny: CIDR rules as given (each checked by parse_cidr), for TCP and UDP.
+  std::vector<std::string> allow;
+  std::vector<std::string> deny;
+  bool tcp = true;   // --no-tcp clears it (only with --udp)
+  bool udp = false;  // --udp: UDP echo on the same address and port
+  udp_settings udp_limits;
   std::size_t workers = 1;       // reactors, one thread each, sharing the port
   std::size_t worker_index = 0;  // set by run_workers: which reactor this is
   int passed_fd = -1;            // set by main: a listening socket from socket activation, else -1
+  int passed_udp_fd = -1;        // set by main: a datagram socket from socket activation, else -1
   log_level verbosity = log_level::info;
   echo::log_format log_format = echo::log_format::text;  // json: one object per line
 };

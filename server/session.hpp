@@ -18,6 +18,7 @@
 // happens exactly once whatever the path. stop() and close() may be called at any time from the
 // reactor's thread (the registry does so at shutdown).
 
+#include "common/address_filter.hpp"
 #include "common/log.hpp"
 #include "common/reply_policy.hpp"
 #include "server/first_bytes.hpp"
@@ -67,6 +68,7 @@ struct session_context {
   log_throttle& refusal_log;
   bool is_proxy_protocol;              // a PROXY v1/v2 header comes first
   std::size_t max_connections_per_ip;  // 0: none; checked here only behind a PROXY header
+  const address_filter& access;        // --allow/--deny; checked here only behind a PROXY header
 };
 
 class session : public std::enable_shared_from_this<session> {

@@ -9,6 +9,8 @@ namespace echo {
 void session_registry::add(session* s, const boost::asio::ip::address& peer) {
   sessions_.insert(s);
   ++per_address_[peer.to_string()];
+  // The sweep's copy grows here, at an accept, rather than in a sweep between two echoes.
+  if (swept_.capacity() < sessions_.size()) swept_.reserve(2 * sessions_.size());
 }
 
 void session_registry::remove(session* s, const boost::asio::ip::address& peer) {
@@ -33,8 +35,8 @@ std::size_t session_registry::count_from(const boost::asio::ip::address& peer) c
 // All three iterate over a copy: closing a session never destroys it synchronously (its pending
 // handlers still hold it), but a copy keeps that a non-issue.
 void session_registry::check_timeouts(std::uint64_t now) {
-  const std::vector<session*> all(sessions_.begin(), sessions_.end());
-  for (session* s : all) s->check_timeouts(now);
+  swept_.assign(sessions_.begin(), sessions_.end());
+  for (session* s : swept_) s->check_timeouts(now);
 }
 
 void session_registry::stop_all() {

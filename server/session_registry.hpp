@@ -11,6 +11,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace echo {
 
@@ -41,6 +42,9 @@ class session_registry {
 
  private:
   std::unordered_set<session*> sessions_;
+  // The sweep's copy of sessions_ (a session may leave while it is visited), kept between sweeps
+  // and grown by add(), so that the sweep once a second never allocates.
+  std::vector<session*> swept_;
   // Keyed by the address's text: ip::address has no std::hash in Boost 1.81.
   std::unordered_map<std::string, std::size_t> per_address_;
   std::function<void()> on_empty_;

@@ -103,14 +103,33 @@ stats& stats::operator+=(const stats& other) {
     duration_buckets[i] += other.duration_buckets[i].load();
   }
   duration_sum_us += other.duration_sum_us.load();
+  has_udp = has_udp || other.has_udp;
+  udp_datagrams_in += other.udp_datagrams_in.load();
+  udp_datagrams_out += other.udp_datagrams_out.load();
+  udp_bytes_in += other.udp_bytes_in.load();
+  udp_bytes_out += other.udp_bytes_out.load();
+  for (std::size_t i = 0; i < udp_dropped_by.size(); ++i) {
+    udp_dropped_by[i] += other.udp_dropped_by[i].load();
+  }
   return *this;
+}
+
+std::uint64_t stats::udp_dropped() const {
+  std::uint64_t sum = 0;
+  for (const counter& c : udp_dropped_by) sum += c.load();
+  return sum;
 }
 
 std::string stats::summary() const {
   return "served " + count_of(connections_total, "connection", "connections") + ", " +
          count_of(bytes_in, "byte", "bytes") + " in, " + count_of(bytes_out, "byte", "bytes") +
          " out" + (refused != 0 ? ", " + std::to_string(refused.load()) + " refused" : "") +
-         (timed_out != 0 ? ", " + std::to_string(timed_out.load()) + " timed out" : "");
+         (timed_out != 0 ? ", " + std::to_string(timed_out.load()) + " timed out" : "") +
+         (has_udp
+              ? ", " + count_of(udp_datagrams_in, "datagram", "datagrams") + " in, " +
+                    count_of(udp_datagrams_out, "datagram", "datagrams") + " out" +
+                    (udp_dropped() != 0 ? " (" + std::to_string(udp_dropped()) + " dropped)" : "")
+              : "");
 }
 
 std::string stats::name_values() const {
@@ -119,7 +138,13 @@ std::string stats::name_values() const {
          " bytes_in=" + std::to_string(bytes_in.load()) +
          " bytes_out=" + std::to_string(bytes_out.load()) +
          " refused=" + std::to_string(refused.load()) +
-         " timed_out=" + std::to_string(timed_out.load());
+         " timed_out=" + std::to_string(timed_out.load()) +
+         (has_udp ? " udp_datagrams_in=" + std::to_string(udp_datagrams_in.load()) +
+                        " udp_datagrams_out=" + std::to_string(udp_datagrams_out.load()) +
+                        " udp_bytes_in=" + std::to_string(udp_bytes_in.load()) +
+                        " udp_bytes_out=" + std::to_string(udp_bytes_out.load()) +
+                        " udp_dropped=" + std::to_string(udp_dropped())
+                  : std::string());
 }
 
 }  // namespace echo

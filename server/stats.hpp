@@ -46,9 +46,10 @@ class counter {
 
 // Why a connection was turned away: the labels of echo_connections_refused_total.
 // max_handshakes: a TLS client that began its handshake while --max-handshakes were in progress.
-enum class refusal { max_connections, per_ip, fd_exhausted, max_handshakes };
-constexpr std::array<std::string_view, 4> refusal_names = {"max_connections", "per_ip",
-                                                           "fd_exhausted", "max_handshakes"};
+// denied: --deny, or not --allow (closed without a byte).
+enum class refusal { max_connections, per_ip, fd_exhausted, max_handshakes, denied };
+constexpr std::array<std::string_view, 5> refusal_names = {
+    "max_connections", "per_ip", "fd_exhausted", "max_handshakes", "denied"};
 
 // Why a connection ended. Each has its own word in the "closed" log line (ending_word), and
 // several share one label of echo_connections_closed_total (metric_label). once: --once answered;
@@ -77,6 +78,23 @@ std::size_t metric_label(ending why);
 // after its error code (describe_ending).
 std::string_view ending_word(ending why);
 
+// Why a UDP datagram got no reply: the labels of echo_udp_dropped_total. truncated: larger than a
+// receive slot (never echoed cut); send_buffer_full: the socket could not take the reply at once
+// (never queued); low_port: a source port below 1024 or 0 (see udp_echo.hpp); denied: --deny or
+// not --allow; error: sendmmsg failed otherwise; too_large: --prefix or --ack made the reply larger
+// than a datagram can be (the datagram was nearly the largest).
+enum class udp_drop {
+  rate_limited,
+  low_port,
+  truncated,
+  send_buffer_full,
+  denied,
+  error,
+  too_large
+};
+constexpr std::array<std::string_view, 7> udp_drop_names = {
+    "rate_limited", "low_port", "truncated", "send_buffer_full", "denied", "error", "too_large"};
+
 struct stats {
   // Upper bounds, in seconds, of the connection-duration histogram's buckets; one more bucket
   // (+Inf) takes the rest.
@@ -96,6 +114,16 @@ struct stats {
   // Connection durations: a count per bucket (not cumulative), and their sum in microseconds.
   std::array<counter, duration_bounds.size() + 1> duration_buckets;
   counter duration_sum_us;
+  // UDP (--udp): datagrams and their bytes, and datagrams dropped, by reason.
+  bool has_udp = false;  // serving UDP: the stats line shows the udp_* counters
+  counter udp_datagrams_in;
+  counter udp_datagrams_out;
+  counter udp_bytes_in;
+  counter udp_bytes_out;
+  std::array<counter, udp_drop_names.size()> udp_dropped_by;  // indexed by udp_drop
+
+  void count_udp_drop(udp_drop why) { ++udp_dropped_by[static_cast<std::size_t>(why)]; }
+  std::uint64_t udp_dropped() const;
 
   void count_refusal(refusal why) {
     ++refused;

@@ -46,12 +46,20 @@ void stats_reporter::on_tick(const boost::system::error_code& ec) {
 }
 
 std::vector<log_field> stats_fields(const stats& counters) {
-  return {{"connections_active", counters.connections_active.load()},
-          {"connections_total", counters.connections_total.load()},
-          {"bytes_in", counters.bytes_in.load()},
-          {"bytes_out", counters.bytes_out.load()},
-          {"refused", counters.refused.load()},
-          {"timed_out", counters.timed_out.load()}};
+  std::vector<log_field> fields = {{"connections_active", counters.connections_active.load()},
+                                   {"connections_total", counters.connections_total.load()},
+                                   {"bytes_in", counters.bytes_in.load()},
+                                   {"bytes_out", counters.bytes_out.load()},
+                                   {"refused", counters.refused.load()},
+                                   {"timed_out", counters.timed_out.load()}};
+  if (counters.has_udp) {
+    fields.emplace_back("udp_datagrams_in", counters.udp_datagrams_in.load());
+    fields.emplace_back("udp_datagrams_out", counters.udp_datagrams_out.load());
+    fields.emplace_back("udp_bytes_in", counters.udp_bytes_in.load());
+    fields.emplace_back("udp_bytes_out", counters.udp_bytes_out.load());
+    fields.emplace_back("udp_dropped", counters.udp_dropped());
+  }
+  return fields;
 }
 
 }  // namespace echo

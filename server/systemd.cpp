@@ -10,13 +10,26 @@ passed_socket take_passed_socket() {
   const int count = sd_listen_fds(1);
   if (count == 0) return {};
   if (count < 0) {
-    return {-1, "socket activation: cannot read LISTEN_FDS: " + std::string(std::strerror(-count))};
+    return {-1, -1,
+            "socket activation: cannot read LISTEN_FDS: " + std::string(std::strerror(-count))};
   }
-  if (count > 1) {
-    return {-1, "socket activation: " + std::to_string(count) +
-                    " sockets passed, expected one (a single ListenStream= in the .socket unit)"};
+  const std::string expected =
+      " (expected one ListenStream= and at most one ListenDatagram= in the .socket unit)";
+  if (count > 2) {
+    return {-1, -1, "socket activation: " + std::to_string(count) + " sockets passed" + expected};
   }
-  return {SD_LISTEN_FDS_START, {}};
+  passed_socket passed;
+  for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + count; ++fd) {
+    const bool is_datagram = sd_is_socket(fd, AF_UNSPEC, SOCK_DGRAM, -1) > 0;
+    int& slot = is_datagram ? passed.udp_fd : passed.fd;
+    if (slot >= 0) {
+      return {-1, -1,
+              std::string("socket activation: two ") + (is_datagram ? "datagram" : "stream") +
+                  " sockets passed" + expected};
+    }
+    slot = fd;
+  }
+  return passed;
 }
 
 // sd_notify's result is not checked: a manager that does not listen is no reason to stop serving,

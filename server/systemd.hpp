@@ -10,10 +10,12 @@
 
 namespace echo::systemd {
 
-// The socket that socket activation passed, if any: fd is -1 when none was passed; error is a
-// one-line reason when the passed descriptors cannot be served (more than one).
+// The sockets that socket activation passed, if any: at most one stream socket (ListenStream=,
+// TCP) and one datagram socket (ListenDatagram=, UDP); -1 for one not passed. error is a one-line
+// reason when the passed descriptors cannot be served (more than two, or two of one kind).
 struct passed_socket {
   int fd = -1;
+  int udp_fd = -1;
   std::string error;
 };
 

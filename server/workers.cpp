@@ -40,14 +40,17 @@ exit_code run_workers(const server_options& options, const logger& log) {
     server_options own = options;
     own.worker_index = i % options.workers;
     own.port = port;
-    // With socket activation, every worker accepts from the one passed socket (one queue for
-    // all): the first opened adopts it, the others a duplicate.
-    if (options.passed_fd >= 0 && i > 1) {
-      own.passed_fd = ::fcntl(options.passed_fd, F_DUPFD_CLOEXEC, 0);
-      if (own.passed_fd < 0) {
-        log.error("socket activation: cannot duplicate the passed socket: " +
-                  std::string(std::strerror(errno)));
-        return exit_code::failure;
+    // With socket activation, every worker serves the passed sockets (one queue for all): the
+    // first opened adopts them, the others duplicates.
+    if (i > 1) {
+      for (int* fd : {&own.passed_fd, &own.passed_udp_fd}) {
+        if (*fd < 0) continue;
+        *fd = ::fcntl(*fd, F_DUPFD_CLOEXEC, 0);
+        if (*fd < 0) {
+          log.error("socket activation: cannot duplicate the passed socket: " +
+                    std::string(std::strerror(errno)));
+          return exit_code::failure;
+        }
       }
     }
     workers.push_back(std::make_unique<server>(own, log, &limits));

@@ -218,8 +218,9 @@ TEST_CASE("systemd: two passed sockets, or a Unix one, are refused in one line, 
     CHECK(a.proc->wait_exit(deadline::after_default()) == 1);
     CHECK(a.proc->read_stderr_until_eof(deadline::after_default()));
     CHECK_THAT(a.proc->stderr_text(),
-               Catch::Contains("error: socket activation: 2 sockets passed, expected one (a "
-                               "single ListenStream= in the .socket unit)\n"));
+               Catch::Contains("error: socket activation: two stream sockets passed (expected "
+                               "one ListenStream= and at most one ListenDatagram= in the .socket "
+                               "unit)\n"));
   }
   SECTION("a Unix stream socket") {
     temp_dir dir("systemd");
@@ -270,4 +271,54 @@ TEST_CASE("systemd: systemd-analyze verify accepts deploy/echo-server.service an
   // Unknown keys are only warnings: any output at all is a failure.
   CHECK(r.err.empty());
   CHECK(r.out.empty());
+}
+
+// ListenDatagram=: systemd-socket-activate --datagram starts the server on the first datagram,
+// which waits in the passed socket and is answered like any other.
+TEST_CASE("systemd: a passed datagram socket is served with --udp --no-tcp, and needs --udp",
+          "[integration][systemd][udp]") {
+  const auto activate = [](const std::vector<std::string>& server_args, std::uint16_t& port) {
+    port = free_port();
+    const std::string address = "127.0.0.1:" + std::to_string(port);
+    std::vector<std::string> argv = {"systemd-socket-activate", "--datagram", "-l", address,
+                                     echo_server_path()};
+    argv.insert(argv.end(), server_args.begin(), server_args.end());
+    auto proc = std::make_unique<process>(argv);
+    REQUIRE(proc->read_stderr_until("Listening on " + address, deadline::after_default()));
+    return proc;
+  };
+  const auto send_datagram = [](std::uint16_t port, const std::string& text) {
+    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::sendto(fd, text.data(), text.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                     sizeof to) == static_cast<ssize_t>(text.size()));
+    return fd;
+  };
+  SECTION("served") {
+    std::uint16_t port = 0;
+    auto proc = activate({"--udp", "--no-tcp"}, port);
+    const int fd = send_datagram(port, "activated\n");
+    pollfd ready{fd, POLLIN, 0};
+    REQUIRE(::poll(&ready, 1, 10'000) == 1);
+    char reply[64] = {};
+    CHECK(std::string(reply, static_cast<std::size_t>(::recv(fd, reply, sizeof reply, 0))) ==
+          "activated\n");
+    ::close(fd);
+    proc->signal(SIGTERM);
+    CHECK(proc->wait_exit(deadline::after_default()) == 0);
+    CHECK_THAT(proc->stderr_text(), Catch::Contains("(UDP only, reply echo)"));
+  }
+  SECTION("without --udp: one line, exit 1") {
+    std::uint16_t port = 0;
+    auto proc = activate({}, port);
+    ::close(send_datagram(port, "x"));
+    CHECK(proc->wait_exit(deadline::after_default()) == 1);
+    CHECK(proc->read_stderr_until_eof(deadline::after_default()));
+    CHECK_THAT(proc->stderr_text(),
+               Catch::Contains("error: socket activation passed a datagram socket "
+                               "(ListenDatagram=): add --udp\n"));
+  }
 }

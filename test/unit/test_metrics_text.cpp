@@ -30,6 +30,13 @@ echo::stats known_stats() {
   s.bytes_out = 3457;
   s.messages = 42;
   s.tls_handshake_failures = 2;
+  s.udp_datagrams_in = 20;
+  s.udp_datagrams_out = 13;
+  s.udp_bytes_in = 1280;
+  s.udp_bytes_out = 832;
+  for (int i = 0; i < 5; ++i) s.count_udp_drop(echo::udp_drop::rate_limited);
+  s.count_udp_drop(echo::udp_drop::low_port);
+  s.count_udp_drop(echo::udp_drop::denied);
   s.count_refusal(echo::refusal::max_connections);
   s.count_refusal(echo::refusal::per_ip);
   s.count_refusal(echo::refusal::per_ip);
@@ -37,6 +44,7 @@ echo::stats known_stats() {
   s.count_refusal(echo::refusal::fd_exhausted);
   s.count_refusal(echo::refusal::fd_exhausted);
   for (int i = 0; i < 4; ++i) s.count_refusal(echo::refusal::max_handshakes);
+  for (int i = 0; i < 2; ++i) s.count_refusal(echo::refusal::denied);
   // Durations: in the first bucket, exactly on a bound (le is "less or equal"), in the middle,
   // and past the last bound (+Inf only). Sum: 0.0005 + 1 + 1 + 0.05 + 100000 s.
   s.count_ending(echo::ending::eof, microseconds(500));
@@ -73,6 +81,7 @@ TEST_CASE("metrics_text: the whole page for a known snapshot", "[metrics_text]")
       "echo_connections_refused_total{reason=\"per_ip\"} 2\n"
       "echo_connections_refused_total{reason=\"fd_exhausted\"} 3\n"
       "echo_connections_refused_total{reason=\"max_handshakes\"} 4\n"
+      "echo_connections_refused_total{reason=\"denied\"} 2\n"
       "# HELP echo_connections_closed_total Connections ended, by reason.\n"
       "# TYPE echo_connections_closed_total counter\n"
       "echo_connections_closed_total{reason=\"eof\"} 2\n"
@@ -93,6 +102,27 @@ TEST_CASE("metrics_text: the whole page for a known snapshot", "[metrics_text]")
       "# HELP echo_tls_handshake_failures_total TLS handshakes that failed.\n"
       "# TYPE echo_tls_handshake_failures_total counter\n"
       "echo_tls_handshake_failures_total 2\n"
+      "# HELP echo_udp_datagrams_received_total UDP datagrams received.\n"
+      "# TYPE echo_udp_datagrams_received_total counter\n"
+      "echo_udp_datagrams_received_total 20\n"
+      "# HELP echo_udp_datagrams_sent_total UDP datagrams sent back.\n"
+      "# TYPE echo_udp_datagrams_sent_total counter\n"
+      "echo_udp_datagrams_sent_total 13\n"
+      "# HELP echo_udp_bytes_received_total Bytes received in UDP datagrams.\n"
+      "# TYPE echo_udp_bytes_received_total counter\n"
+      "echo_udp_bytes_received_total 1280\n"
+      "# HELP echo_udp_bytes_sent_total Bytes sent back in UDP datagrams.\n"
+      "# TYPE echo_udp_bytes_sent_total counter\n"
+      "echo_udp_bytes_sent_total 832\n"
+      "# HELP echo_udp_dropped_total UDP datagrams not answered, by reason.\n"
+      "# TYPE echo_udp_dropped_total counter\n"
+      "echo_udp_dropped_total{reason=\"rate_limited\"} 5\n"
+      "echo_udp_dropped_total{reason=\"low_port\"} 1\n"
+      "echo_udp_dropped_total{reason=\"truncated\"} 0\n"
+      "echo_udp_dropped_total{reason=\"send_buffer_full\"} 0\n"
+      "echo_udp_dropped_total{reason=\"denied\"} 1\n"
+      "echo_udp_dropped_total{reason=\"error\"} 0\n"
+      "echo_udp_dropped_total{reason=\"too_large\"} 0\n"
       "# HELP echo_connection_duration_seconds How long connections lasted, from accept to "
       "close.\n"
       "# TYPE echo_connection_duration_seconds histogram\n"
@@ -249,10 +279,23 @@ TEST_CASE("stats: += sums refusals, endings, messages, TLS failures and the hist
   other.count_refusal(echo::refusal::per_ip);
   other.count_ending(echo::ending::reset, milliseconds(5));
   other.count_ending(echo::ending::shutdown, seconds(2));
+  other.has_udp = true;
+  other.udp_datagrams_in = 3;
+  other.udp_bytes_out = 8;
+  other.count_udp_drop(echo::udp_drop::low_port);
   total += other;
+  CHECK(total.has_udp);
+  CHECK(total.udp_datagrams_in == 23);
+  CHECK(total.udp_datagrams_out == 13);
+  CHECK(total.udp_bytes_out == 840);
+  CHECK(total.udp_dropped_by[static_cast<std::size_t>(echo::udp_drop::low_port)] == 2);
+  CHECK(total.udp_dropped() == 8);
+  CHECK(total.name_values().find(" udp_datagrams_in=23 udp_datagrams_out=13 udp_bytes_in=1280 "
+                                 "udp_bytes_out=840 udp_dropped=8") != std::string::npos);
+  CHECK(known_stats().name_values().find("udp") == std::string::npos);  // no --udp, no udp_*
   CHECK(total.messages == 50);
   CHECK(total.tls_handshake_failures == 7);
-  CHECK(total.refused == 11);
+  CHECK(total.refused == 13);
   CHECK(total.refused_by[static_cast<std::size_t>(echo::refusal::max_connections)] == 1);
   CHECK(total.refused_by[static_cast<std::size_t>(echo::refusal::per_ip)] == 3);
   CHECK(total.refused_by[static_cast<std::size_t>(echo::refusal::fd_exhausted)] == 3);

@@ -564,6 +564,13 @@ TEST_CASE("server_options: --print-config prints every settable option with its 
         "write-timeout = 30\n"
         "handshake-timeout = 10\n"
         "max-handshakes = 1000\n"
+        "udp = false\n"
+        "no-tcp = false\n"
+        "udp-allow-low-ports = false\n"
+        "udp-rate = 0\n"
+        "udp-rate-per-source = 0\n"
+        "allow = \"\"\n"
+        "deny = \"\"\n"
         "workers = 1\n"
         "tls-cert = \"\"\n"
         "tls-key = \"\"\n"
@@ -596,7 +603,7 @@ TEST_CASE("server_options: --print-config has a line for every option --help sho
     CHECK(printed(text, name) != "(absent)");
     ++checked;
   }
-  CHECK(checked == 24);
+  CHECK(checked == 31);
 }
 
 TEST_CASE("server_options: --print-config shows the effective values", "[server_options]") {
@@ -831,5 +838,7 @@ TEST_CASE("server_options: every entry of the option table reaches every layer",
             usage_line("config file '" + file.path() + "': " + what_of(from_line)));
     }
   }
-  CHECK(refused == 3);  // tls-cert, tls-key, tls-client-ca
+  // tls-cert, tls-key, tls-client-ca; no-tcp (needs --udp), udp-allow-low-ports, udp-rate,
+  // udp-rate-per-source (each needs --udp)
+  CHECK(refused == 7);
 }

@@ -1,0 +1,207 @@
+#include "client/udp_bench.hpp"
+
+#include "client/bench_plan.hpp"
+#include "client/connection.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <boost/asio/buffer.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+namespace echo {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using clock = bench_state::clock;
+using micros = std::chrono::duration<double, std::micro>;
+
+namespace {
+
+constexpr auto drain_poll = std::chrono::milliseconds(10);
+
+struct udp_totals {
+  std::uint64_t sent = 0;
+  std::uint64_t received = 0;
+  std::uint64_t lost = 0;
+  std::uint64_t reordered = 0;
+  std::uint64_t duplicated = 0;
+  double jitter_us = 0;  // the mean of the sockets' jitter
+};
+
+}  // namespace
+
+udp_bench::udp_bench(const client_options& options, const logger& log)
+    : options_(options),
+      log_(log),
+      loss_deadline_(options.udp_loss_deadline),
+      state_(options.bench),
+      end_timer_(context_),
+      progress_timer_(context_) {}
+
+exit_code udp_bench::run() {
+  auto resolved = resolve_udp(options_);
+  if (auto* f = std::get_if<failure>(&resolved)) return report(*f);
+  target_ = std::get<udp_target>(resolved);
+  if (options_.bench.size > target_.max_payload()) {
+    return report({exit_code::usage, "invalid --size '" + std::to_string(options_.bench.size) +
+                                         "' with --udp to " + target_.peer + ": at most " +
+                                         std::to_string(target_.max_payload()) +
+                                         " bytes over IPv4"});
+  }
+  if (auto f = probe()) return report(*f);
+  start_flows();
+  if (!options_.bench.is_json && ::isatty(STDERR_FILENO) == 1) do_progress();
+  context_.run();
+  if (is_progress_shown_) std::fputc('\n', stderr);
+  print_report();
+  return state_.errors == 0 && state_.mismatches == 0 ? exit_code::ok : exit_code::failure;
+}
+
+// One datagram and its reply, before any load: setup code, so a plain poll() bounds the wait.
+std::optional<failure> udp_bench::probe() {
+  asio::ip::udp::socket socket(context_);
+  if (auto f = connect_udp(socket, target_)) return f;
+  const std::string hello = "echo-client bench probe";
+  error_code ec;
+  socket.send(asio::buffer(hello), 0, ec);
+  if (ec) return udp_failure(ec, target_.peer);
+  pollfd waiting{socket.native_handle(), POLLIN, 0};
+  const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout);
+  if (::poll(&waiting, 1, static_cast<int>(wait_ms.count())) <= 0) {
+    return timeout_failure("waiting for a reply from", target_.peer, options_.timeout);
+  }
+  char reply[64];
+  socket.receive(asio::buffer(reply), 0, ec);
+  if (ec) return udp_failure(ec, target_.peer);
+  log_.debug("probe answered; starting " + std::to_string(options_.bench.connections) + " sockets");
+  return std::nullopt;
+}
+
+void udp_bench::start_flows() {
+  const bench_options& b = options_.bench;
+  state_.started = clock::now();
+  state_.measure_from = state_.started + b.warmup;
+  state_.measure_until = state_.measure_from + b.duration;
+  const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(loss_deadline_);
+  for (std::uint32_t id = 0; id < b.connections; ++id) {
+    flows_.push_back(std::make_unique<udp_bench_flow>(
+        context_, state_, target_, id, plan_bench_flow(b, timeout, id), loss_deadline_));
+    flows_.back()->start();
+  }
+  end_timer_.expires_at(state_.measure_until);
+  end_timer_.async_wait([this](const error_code& ec) {
+    if (!ec) on_window_end();
+  });
+}
+
+void udp_bench::on_window_end() {
+  state_.is_stopping = true;
+  progress_timer_.cancel();
+  for (auto& flow : flows_) flow->stop_sending();
+  do_drain();
+}
+
+// Every datagram of the window resolves within the loss deadline (plus a flow's tick), so this
+// ends by then; usually much sooner, once the last replies are in.
+void udp_bench::do_drain() {
+  const bool is_idle =
+      std::all_of(flows_.begin(), flows_.end(), [](const auto& flow) { return flow->is_idle(); });
+  if (is_idle || clock::now() > state_.measure_until + 2 * loss_deadline_) {
+    for (auto& flow : flows_) flow->close();
+    return;
+  }
+  end_timer_.expires_after(drain_poll);
+  end_timer_.async_wait([this](const error_code& ec) {
+    if (!ec) do_drain();
+  });
+}
+
+void udp_bench::do_progress() {
+  progress_timer_.expires_after(std::chrono::seconds(1));
+  progress_timer_.async_wait([this](const error_code& ec) { on_progress(ec); });
+}
+
+void udp_bench::on_progress(const error_code& ec) {
+  if (ec || state_.is_stopping) return;
+  const std::uint64_t in_last_second = state_.completed - last_completed_;
+  last_completed_ = state_.completed;
+  std::uint64_t lost = 0;
+  for (const auto& flow : flows_) lost += flow->stats().lost();
+  std::fprintf(stderr, "\r%s: %llu datagrams/s, p99 %.1f us, %llu lost, %llu errors   ",
+               clock::now() < state_.measure_from ? "warming up" : "measuring",
+               static_cast<unsigned long long>(in_last_second),
+               micros(state_.latencies.percentile(0.99)).count(),
+               static_cast<unsigned long long>(lost),
+               static_cast<unsigned long long>(state_.errors));
+  is_progress_shown_ = true;
+  do_progress();
+}
+
+void udp_bench::print_report() const {
+  const bench_options& b = options_.bench;
+  udp_totals t;
+  std::size_t jitter_sockets = 0;
+  for (const auto& flow : flows_) {
+    const udp_path_stats& s = flow->stats();
+    t.sent += s.sent();
+    t.received += s.received();
+    t.lost += s.lost();
+    t.reordered += s.reordered();
+    t.duplicated += s.duplicated();
+    if (s.jitter_samples() == 0) continue;
+    t.jitter_us += s.jitter_ns() / 1000;
+    ++jitter_sockets;
+  }
+  if (jitter_sockets > 0) t.jitter_us /= static_cast<double>(jitter_sockets);
+  // A flow closed at the drain's limit may still hold datagrams: they never came back.
+  t.lost = t.sent - t.received;
+  const double seconds = std::chrono::duration<double>(b.duration).count();
+  const double per_s = static_cast<double>(state_.completed) / seconds;
+  const double mb_per_s = per_s * static_cast<double>(b.size) / 1e6;
+  const double loss_percent =
+      t.sent == 0 ? 0 : 100.0 * static_cast<double>(t.lost) / static_cast<double>(t.sent);
+  const auto us = [this](double fraction) {
+    return micros(state_.latencies.percentile(fraction)).count();
+  };
+  const double max_us = micros(state_.latencies.max()).count();
+  const auto u = [](std::uint64_t n) { return static_cast<unsigned long long>(n); };
+  if (b.is_json) {
+    std::printf(
+        "{\"msgs_per_s\": %.1f, \"mb_per_s\": %.3f, \"p50_us\": %.2f, \"p90_us\": %.2f, "
+        "\"p99_us\": %.2f, \"p999_us\": %.2f, \"max_us\": %.2f, \"errors\": %llu, "
+        "\"mismatches\": %llu, \"fell_behind\": %llu, \"connections\": %zu, \"size\": %zu, "
+        "\"depth\": %zu, \"rate\": %.0f, \"churn\": false, \"duration_s\": %.3f, "
+        "\"udp\": true, \"sent\": %llu, \"received\": %llu, \"lost\": %llu, "
+        "\"loss_percent\": %.3f, \"reordered\": %llu, \"duplicated\": %llu, "
+        "\"jitter_us\": %.2f}\n",
+        per_s, mb_per_s, us(0.5), us(0.9), us(0.99), us(0.999), max_us, u(state_.errors),
+        u(state_.mismatches), u(state_.fell_behind), b.connections, b.size, b.depth, b.rate,
+        seconds, u(t.sent), u(t.received), u(t.lost), loss_percent, u(t.reordered), u(t.duplicated),
+        t.jitter_us);
+    return;
+  }
+  const std::string loop =
+      b.rate > 0 ? "open loop at " + std::to_string(static_cast<long long>(b.rate)) + " datagrams/s"
+                 : "closed loop, depth " + std::to_string(b.depth);
+  std::printf("bench udp %s: %zu socket%s x %zu B, %s, %.1f s measured\n", target_.peer.c_str(),
+              b.connections, b.connections == 1 ? "" : "s", b.size, loop.c_str(), seconds);
+  std::printf("  datagrams/s  %.0f\n", per_s);
+  std::printf("  MB/s         %.2f\n", mb_per_s);
+  std::printf("  sent %llu  received %llu  lost %llu (%.2f%%)  reordered %llu  duplicated %llu\n",
+              u(t.sent), u(t.received), u(t.lost), loss_percent, u(t.reordered), u(t.duplicated));
+  std::printf("  latency us   p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n", us(0.5),
+              us(0.9), us(0.99), us(0.999), max_us);
+  std::printf("  jitter us    %.1f (RFC 3550)\n", t.jitter_us);
+  std::printf("  errors %llu  mismatches %llu\n", u(state_.errors), u(state_.mismatches));
+  if (state_.fell_behind > 0) {
+    std::printf("  fell behind the schedule and stopped: %llu of %zu sockets\n",
+                u(state_.fell_behind), b.connections);
+  }
+}
+
+}  // namespace echo
