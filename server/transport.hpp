@@ -1,6 +1,6 @@
 #pragma once
 // A connection's byte stream: plain TCP, or TLS over the same socket once start_tls() has made
-// the ssl::stream (at the client's first byte, see session::do_await_hello). The session reads,
+// the ssl::stream (at the client's first byte, see session::on_hello_ready). The session reads,
 // writes and closes through it and never asks which one it has; the socket stays reachable for
 // what both share (readiness waits, peeks, cancel, close). Owned by its session; used only on
 // the reactor's thread.
