@@ -27,8 +27,7 @@ std::string random_bytes(std::size_t size, std::uint32_t seed) {
   return bytes;
 }
 
-// A short, escaped look at `bytes` from `from` on: enough to see a difference, never a flood.
-std::string preview(std::string_view bytes, std::size_t from = 0) {
+std::string preview(std::string_view bytes, std::size_t from) {
   from = std::min(from, bytes.size());
   const std::string start = from > 0 ? "[" + std::to_string(from) + "..] \"" : "\"";
   return start + escape_for_log(shorten(bytes.substr(from), 24)) + '"';

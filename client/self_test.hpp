@@ -12,16 +12,25 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace echo {
 
 namespace detail {
 class exchange;
-}
+
+// The bytes of a seeded generator: the same seed, the same bytes (both tests' binary cases).
+std::string random_bytes(std::size_t size, std::uint32_t seed);
+// A short, escaped look at `bytes` from `from` on: enough to see a difference, never a flood.
+std::string preview(std::string_view bytes, std::size_t from = 0);
+// "1 byte", "12 bytes".
+std::string byte_count(std::size_t n);
+}  // namespace detail
 
 class self_test {
  public:

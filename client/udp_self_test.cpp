@@ -1,7 +1,7 @@
 #include "client/udp_self_test.hpp"
 
 #include "client/connection.hpp"
-#include "common/escape.hpp"
+#include "client/self_test.hpp"
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/udp.hpp>
@@ -9,7 +9,6 @@
 
 #include <cstdio>
 #include <functional>
-#include <random>
 #include <string_view>
 #include <unordered_map>
 
@@ -21,20 +20,6 @@ using boost::system::error_code;
 namespace detail {
 
 namespace {
-
-std::string random_datagram(std::size_t size, std::uint32_t seed) {
-  std::mt19937 generator(seed);
-  std::uniform_int_distribution<int> byte(0, 255);
-  std::string bytes(size, '\0');
-  for (char& c : bytes) c = static_cast<char>(byte(generator));
-  return bytes;
-}
-
-std::string preview(std::string_view bytes) {
-  return '"' + escape_for_log(shorten(bytes, 24)) + '"';
-}
-
-std::string byte_count(std::size_t n) { return std::to_string(n) + (n == 1 ? " byte" : " bytes"); }
 
 // Why `got` is not `expected`, worded as the TCP --test words it.
 std::string describe_difference(std::string_view expected, std::string_view got) {
@@ -184,21 +169,21 @@ class udp_probe {
 }  // namespace detail
 
 std::vector<udp_self_test::test_case> udp_self_test::make_cases(std::size_t max_payload) {
-  std::string binary = detail::random_datagram(1024, 1);
+  std::string binary = detail::random_bytes(1024, 1);
   for (std::size_t i = 0; i < binary.size(); i += 7) binary[i] = '\0';
   std::vector<std::string> burst;
   for (int i = 1; i <= 1000; ++i) burst.push_back("datagram " + std::to_string(i) + " of 1000");
   std::vector<std::vector<std::string>> concurrent;
   for (std::uint32_t i = 0; i < 20; ++i) {
     concurrent.push_back(
-        {"socket " + std::to_string(i + 1) + ": " + detail::random_datagram(1024, 100 + i)});
+        {"socket " + std::to_string(i + 1) + ": " + detail::random_bytes(1024, 100 + i)});
   }
   return {
       {"short datagram", {{"Hello, echo server!"}}, false},
       {"empty datagram", {{""}}, false},
       {"binary with NULs", {{binary}}, false},
       {"maximum size (" + std::to_string(max_payload) + " bytes)",
-       {{detail::random_datagram(max_payload, 2)}},
+       {{detail::random_bytes(max_payload, 2)}},
        false},
       {"1000 datagrams in a burst", {burst}, true},
       {"20 concurrent sockets", concurrent, false},

@@ -20,13 +20,6 @@ namespace {
 
 int open_spare() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
 
-// An int socket option of fd, or -1 when it cannot be read (fd is not a socket, say).
-int socket_option(int fd, int name) {
-  int value = 0;
-  socklen_t size = sizeof value;
-  return ::getsockopt(fd, SOL_SOCKET, name, &value, &size) == 0 ? value : -1;
-}
-
 }  // namespace
 
 listener::listener(asio::io_context& context, const logger& log, stats& counters,
@@ -49,7 +42,6 @@ std::optional<std::string> listener::open(const tcp::endpoint& endpoint, bool is
   // SO_REUSEADDR lets a restarted server bind while old connections sit in TIME_WAIT; it does
   // not let two servers share a port (that would need SO_REUSEPORT).
   if (!ec) acceptor_.set_option(tcp_acceptor::reuse_address(true), ec);
-  using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
   if (!ec && is_port_shared) acceptor_.set_option(reuse_port(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);

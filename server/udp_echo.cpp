@@ -3,6 +3,7 @@
 #include "common/endpoint.hpp"
 #include "common/errors.hpp"
 #include "server/events.hpp"
+#include "server/socket.hpp"
 
 #include <netinet/in.h>
 
@@ -19,13 +20,6 @@ using asio::ip::udp;
 using boost::system::error_code;
 
 namespace {
-
-// An int socket option of fd, or -1 when it cannot be read.
-int socket_option(int fd, int name) {
-  int value = 0;
-  socklen_t size = sizeof value;
-  return ::getsockopt(fd, SOL_SOCKET, name, &value, &size) == 0 ? value : -1;
-}
 
 // "\r\n", "\n" or "": the line ending a datagram carries, which an ack keeps (as over TCP).
 std::string_view line_ending(const char* data, std::size_t size) {
@@ -59,7 +53,6 @@ std::optional<std::string> udp_echo::open(const udp::endpoint& endpoint, bool is
   const std::string where = format_endpoint(endpoint.address(), endpoint.port()) + " (udp)";
   error_code ec;
   socket_.open(endpoint.protocol(), ec);
-  using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
   if (!ec && is_port_shared) socket_.set_option(reuse_port(true), ec);
   if (!ec) socket_.bind(endpoint, ec);
   if (!ec) socket_.non_blocking(true, ec);
