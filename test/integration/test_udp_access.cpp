@@ -28,23 +28,6 @@ namespace {
 
 constexpr auto no_reply_window = std::chrono::milliseconds(300);
 
-std::string dropped(const std::string& reason) {
-  return "echo_udp_dropped_total{reason=\"" + reason + "\"}";
-}
-
-// A server with UDP, metrics and `rules`, and its metrics port.
-struct filtered_server {
-  explicit filtered_server(std::vector<std::string> rules)
-      : server(with_udp(std::move(rules))), metrics(metrics_port(server)) {}
-  static std::vector<std::string> with_udp(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--udp", "--metrics", "127.0.0.1:0"});
-    return args;
-  }
-
-  running_server server;
-  std::uint16_t metrics;
-};
-
 // A UDP client from `source` to the server.
 udp_client udp_from(const running_server& server, const std::string& source) {
   return udp_client::connect(server.host(), server.port(), source);
@@ -91,11 +74,11 @@ void check_tcp_served(const running_server& server, const std::string& source) {
 
 TEST_CASE("udp access: --deny drops datagrams and closes connections from that address",
           "[integration][udp][access]") {
-  filtered_server s({"--deny", "127.0.0.2/32"});
+  udp_server_with_metrics s({"--deny", "127.0.0.2/32"});
   check_udp_denied(s.server, "127.0.0.2", "127.0.0.1");
   check_tcp_denied(s.server, "127.0.0.2");
   check_tcp_served(s.server, "127.0.0.1");
-  const auto [page, ok] = wait_for_metric(s.metrics, dropped("denied"), 1);
+  const auto [page, ok] = wait_for_metric(s.metrics, udp_dropped("denied"), 1);
   INFO(page);
   CHECK(ok);
   CHECK(metric_value(page, "echo_connections_refused_total{reason=\"denied\"}") == 1);
@@ -104,23 +87,23 @@ TEST_CASE("udp access: --deny drops datagrams and closes connections from that a
 }
 
 TEST_CASE("udp access: any --allow denies every other address", "[integration][udp][access]") {
-  filtered_server s({"--allow", "127.0.0.1/32", "--allow", "127.0.0.3/32"});
+  udp_server_with_metrics s({"--allow", "127.0.0.1/32", "--allow", "127.0.0.3/32"});
   check_udp_denied(s.server, "127.0.0.2", "127.0.0.3");
   check_udp_denied(s.server, "127.0.0.2", "127.0.0.1");
   check_tcp_denied(s.server, "127.0.0.2");
   check_tcp_served(s.server, "127.0.0.3");
-  const auto [page, ok] = wait_for_metric(s.metrics, dropped("denied"), 2);
+  const auto [page, ok] = wait_for_metric(s.metrics, udp_dropped("denied"), 2);
   INFO(page);
   CHECK(ok);
   CHECK(metric_value(page, "echo_connections_refused_total{reason=\"denied\"}") == 1);
 }
 
 TEST_CASE("udp access: --deny wins over a wider --allow", "[integration][udp][access]") {
-  filtered_server s({"--allow", "127.0.0.0/8", "--deny", "127.0.0.2/32"});
+  udp_server_with_metrics s({"--allow", "127.0.0.0/8", "--deny", "127.0.0.2/32"});
   check_udp_denied(s.server, "127.0.0.2", "127.0.0.3");
   check_tcp_denied(s.server, "127.0.0.2");
   check_tcp_served(s.server, "127.0.0.3");
-  const auto [page, ok] = wait_for_metric(s.metrics, dropped("denied"), 1);
+  const auto [page, ok] = wait_for_metric(s.metrics, udp_dropped("denied"), 1);
   INFO(page);
   CHECK(ok);
 }
@@ -136,7 +119,7 @@ TEST_CASE("udp access: --deny ::1/128 drops IPv6 datagrams", "[integration][udp]
   udp_client client = udp_client::connect("::1", server.port());
   client.send("denied\n");
   // Counted means decided: a reply would have been sent by then.
-  const auto [page, ok] = wait_for_metric(metrics, dropped("denied"), 1);
+  const auto [page, ok] = wait_for_metric(metrics, udp_dropped("denied"), 1);
   INFO(page);
   CHECK(ok);
   CHECK_FALSE(client.receive(deadline::in(no_reply_window)));

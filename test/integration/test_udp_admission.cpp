@@ -23,10 +23,6 @@ namespace {
 
 constexpr auto no_reply_window = std::chrono::milliseconds(300);
 
-std::string dropped(const std::string& reason) {
-  return "echo_udp_dropped_total{reason=\"" + reason + "\"}";
-}
-
 bool can_use(const std::string& host) {
   if (host == "::1" && !has_ipv6_loopback()) {
     WARN("skipped: this machine cannot bind ::1 (IPv6 disabled?)");
@@ -55,7 +51,7 @@ TEST_CASE("udp: a datagram from a source port below 1024 gets no reply and is co
   CHECK(normal.receive() == "from a normal port\n");
   CHECK_FALSE(low->receive(deadline::in(no_reply_window)));
 
-  const auto [page, ok] = wait_for_metric(metrics, dropped("low_port"), 1);
+  const auto [page, ok] = wait_for_metric(metrics, udp_dropped("low_port"), 1);
   INFO(page);
   CHECK(ok);
   CHECK(metric_value(page, "echo_udp_datagrams_received_total") == 2);
@@ -64,7 +60,7 @@ TEST_CASE("udp: a datagram from a source port below 1024 gets no reply and is co
   CHECK(metric_value(page, "echo_udp_bytes_sent_total") == 19);
   for (const char* other :
        {"rate_limited", "truncated", "send_buffer_full", "denied", "error", "too_large"}) {
-    CHECK(metric_value(page, dropped(other)) == 0);
+    CHECK(metric_value(page, udp_dropped(other)) == 0);
   }
 }
 
@@ -82,7 +78,7 @@ TEST_CASE("udp: --udp-allow-low-ports answers a datagram from a source port belo
   const auto [page, ok] = wait_for_metric(metrics, "echo_udp_datagrams_sent_total", 1);
   INFO(page);
   CHECK(ok);
-  CHECK(metric_value(page, dropped("low_port")) == 0);
+  CHECK(metric_value(page, udp_dropped("low_port")) == 0);
 }
 
 TEST_CASE("udp: the stats line counts a datagram dropped for its low source port",

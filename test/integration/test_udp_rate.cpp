@@ -20,23 +20,6 @@ namespace {
 
 constexpr auto no_reply_window = std::chrono::milliseconds(300);
 
-std::string dropped(const std::string& reason) {
-  return "echo_udp_dropped_total{reason=\"" + reason + "\"}";
-}
-
-// A server with UDP, metrics and `args`, and its metrics port.
-struct limited_server {
-  explicit limited_server(std::vector<std::string> args)
-      : server(with_udp(std::move(args))), metrics(metrics_port(server)) {}
-  static std::vector<std::string> with_udp(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--udp", "--metrics", "127.0.0.1:0"});
-    return args;
-  }
-
-  running_server server;
-  std::uint16_t metrics;
-};
-
 // A client from `source` to the server's port on 127.0.0.1: a server on :: (dual stack) sees it
 // as ::ffff:127.0.0.2, which must count as the IPv4 source it is.
 udp_client udp_from(const running_server& server, const std::string& source) {
@@ -50,7 +33,7 @@ int burst(udp_client& client, int count, std::uint16_t metrics) {
   for (int i = 0; i < count; ++i) client.send("burst " + std::to_string(i) + "\n");
   const auto [page, ok] = wait_for_page(metrics, [count](const std::string& p) {
     return metric_value(p, "echo_udp_datagrams_sent_total").value_or(0) +
-               metric_value(p, dropped("rate_limited")).value_or(0) ==
+               metric_value(p, udp_dropped("rate_limited")).value_or(0) ==
            count;
   });
   INFO(page);
@@ -75,13 +58,13 @@ TEST_CASE("udp rate: --udp-rate-per-source drops part of one source's burst, not
     WARN("skipped: this machine has no IPv6 (a dual-stack socket needs it)");
     return;
   }
-  limited_server s({"--host", host, "--udp-rate-per-source", "5"});
+  udp_server_with_metrics s({"--host", host, "--udp-rate-per-source", "5"});
   udp_client flooder = udp_from(s.server, "127.0.0.2");
   constexpr int count = 60;
   const int answered = burst(flooder, count, s.metrics);
   CHECK(answered > 0);
   CHECK(answered < count);
-  const auto [page, ok] = wait_for_metric(s.metrics, dropped("rate_limited"), count - answered);
+  const auto [page, ok] = wait_for_metric(s.metrics, udp_dropped("rate_limited"), count - answered);
   INFO(page);
   CHECK(ok);
   // Another source has its own budget.
@@ -92,18 +75,18 @@ TEST_CASE("udp rate: --udp-rate-per-source drops part of one source's burst, not
   }
   const auto after = scrape_metrics(s.metrics);
   REQUIRE(after);
-  CHECK(metric_value(*after, dropped("rate_limited")) == count - answered);
+  CHECK(metric_value(*after, udp_dropped("rate_limited")) == count - answered);
 }
 
 TEST_CASE("udp rate: --udp-rate drops part of a burst, whatever its source",
           "[integration][udp][rate]") {
-  limited_server s({"--udp-rate", "5"});
+  udp_server_with_metrics s({"--udp-rate", "5"});
   udp_client client = udp_from(s.server, "127.0.0.2");
   constexpr int count = 60;
   const int answered = burst(client, count, s.metrics);
   CHECK(answered > 0);
   CHECK(answered < count);
-  const auto [page, ok] = wait_for_metric(s.metrics, dropped("rate_limited"), count - answered);
+  const auto [page, ok] = wait_for_metric(s.metrics, udp_dropped("rate_limited"), count - answered);
   INFO(page);
   CHECK(ok);
   CHECK(metric_value(page, "echo_udp_datagrams_sent_total") == answered);

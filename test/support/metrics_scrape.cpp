@@ -53,4 +53,20 @@ std::pair<std::string, bool> wait_for_metric(std::uint16_t port, const std::stri
       port, [&](const std::string& page) { return metric_value(page, sample) == expected; }, d);
 }
 
+std::string udp_dropped(const std::string& reason) {
+  return "echo_udp_dropped_total{reason=\"" + reason + "\"}";
+}
+
+namespace {
+
+std::vector<std::string> with_udp_metrics(std::vector<std::string> args) {
+  args.insert(args.begin(), {"--udp", "--metrics", "127.0.0.1:0"});
+  return args;
+}
+
+}  // namespace
+
+udp_server_with_metrics::udp_server_with_metrics(std::vector<std::string> args)
+    : server(with_udp_metrics(std::move(args))), metrics(metrics_port(server)) {}
+
 }  // namespace echo::test

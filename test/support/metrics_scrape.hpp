@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace echo::test {
 
@@ -35,5 +36,16 @@ std::pair<std::string, bool> wait_for_page(std::uint16_t port,
 std::pair<std::string, bool> wait_for_metric(std::uint16_t port, const std::string& sample,
                                              double expected,
                                              deadline d = deadline::after_default());
+
+// `echo_udp_dropped_total{reason="low_port"}`: the sample of one reason a datagram was dropped.
+std::string udp_dropped(const std::string& reason);
+
+// An echo-server started with `--udp --metrics 127.0.0.1:0` and then `args`, and its metrics port.
+struct udp_server_with_metrics {
+  explicit udp_server_with_metrics(std::vector<std::string> args);
+
+  running_server server;
+  std::uint16_t metrics;
+};
 
 }  // namespace echo::test
