@@ -9,6 +9,7 @@
 
 #include <exception>
 #include <iostream>
+#include <random>
 
 int main(int argc, char* argv[]) {
   auto parsed = echo::parse_server_options(argc, argv);
@@ -26,6 +27,8 @@ int main(int argc, char* argv[]) {
   }
   options.passed_fd = passed.fd;
   options.passed_udp_fd = passed.udp_fd;
+  // One seed for the process, logged with the impairments, so that a run can be replayed.
+  if (!options.seed) options.seed = std::random_device()();
   try {
     return echo::to_int(echo::run_workers(options, log));
   } catch (const std::exception& e) {

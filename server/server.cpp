@@ -33,7 +33,8 @@ std::uint64_t ticks_of(std::chrono::seconds timeout) {
 
 }  // namespace
 
-server::server(server_options options, const logger& log, process_limits* shared)
+server::server(server_options options, const logger& log, process_limits* shared,
+               impairment::control* impairments)
     : options_(std::move(options)),
       log_(log),
       access_(make_access_filter(options_.allow, options_.deny)),
@@ -41,6 +42,10 @@ server::server(server_options options, const logger& log, process_limits* shared
           options_.max_connections != 0 ? options_.max_connections : default_max_connections(),
           options_.max_handshakes),
       limits_(shared != nullptr ? *shared : own_limits_),
+      impairments_(impairments != nullptr
+                       ? *impairments
+                       : own_impairments_.emplace(options_.impairment, options_.seed.value_or(0))),
+      impairment_(impairments_.current(), impairments_.seed(), options_.worker_index),
       session_context_{options_.reply,
                        options_.message_wait,
                        ticks_of(options_.idle_timeout),
@@ -57,7 +62,8 @@ server::server(server_options options, const logger& log, process_limits* shared
                        refusal_log_,
                        options_.proxy_protocol,
                        options_.max_connections_per_ip,
-                       access_},
+                       access_,
+                       impairment_},
       listener_(context_, log_, stats_, [this](tcp_socket s) { on_accept(std::move(s)); }),
       udp_admission_(options_.udp_limits, access_),
       signals_(
@@ -66,10 +72,11 @@ server::server(server_options options, const logger& log, process_limits* shared
       grace_timer_(context_),
       sweep_timer_(context_) {
   registry_.on_empty([this] { finish_if_idle(); });
+  impairments_.attach(context_, impairment_);
   if (options_.worker_index == 0) {
     stats_reporter_.emplace(context_, options_.stats_interval, log_,
                             [this] { return stats_total_(); });
-    if (!options_.metrics.empty()) {
+    if (!options_.admin.empty()) {
       const double start_time =
           std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
               .count();
@@ -91,7 +98,7 @@ std::optional<std::string> server::open() {
     listener_.refuse_silently();
   }
   if (metrics_) {
-    if (auto failure = metrics_->open(options_.metrics_endpoint)) return failure;
+    if (auto failure = metrics_->open(options_.admin_endpoint)) return failure;
   }
   if (auto failure = open_sockets()) return failure;
   is_open_ = true;
@@ -213,6 +220,13 @@ void server::announce() const {
           (options_.proxy_protocol ? "PROXY protocol, " : "") + "reply " +
           std::string(to_string(options_.reply.mode)) + (options_.reply.once ? ", once" : "") +
           (options_.workers > 1 ? ", " + std::to_string(options_.workers) + " workers" : "") + ")");
+  const impairment::settings impaired = impairments_.current();
+  if (impaired.is_active()) {
+    log_.always_event("impairment",
+                      {{"settings", impairment::to_json(impaired, impairments_.seed())}},
+                      "impairment on: " + impairment::describe(impaired) + " (seed " +
+                          std::to_string(impairments_.seed()) + ")");
+  }
 }
 
 exit_code server::run() {

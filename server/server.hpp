@@ -8,6 +8,7 @@
 #include "common/log.hpp"
 #include "common/signals.hpp"
 #include "server/access.hpp"
+#include "server/impairment.hpp"
 #include "server/listener.hpp"
 #include "server/metrics_endpoint.hpp"
 #include "server/server_options.hpp"
@@ -42,9 +43,10 @@ class server {
   static constexpr std::size_t reserved_descriptors = 32;
   static constexpr std::size_t min_default_max_connections = 1000;
 
-  // `shared`: the process's limits when several workers share them (run_workers); without it the
-  // server has its own. It must outlive the server.
-  server(server_options options, const logger& log, process_limits* shared = nullptr);
+  // `shared` and `impairments`: the process's limits and impairment control when several workers
+  // share them (run_workers); without them the server has its own. They must outlive the server.
+  server(server_options options, const logger& log, process_limits* shared = nullptr,
+         impairment::control* impairments = nullptr);
 
   // The descriptor limit less reserved_descriptors, and at least min_default_max_connections.
   static std::size_t default_max_connections();
@@ -86,6 +88,9 @@ class server {
   address_filter access_;       // --allow, --deny
   process_limits own_limits_;   // unused when the constructor was given shared ones
   process_limits& limits_;
+  std::optional<impairment::control> own_impairments_;  // unless given one
+  impairment::control& impairments_;
+  impairment::reactor_state impairment_;     // this reactor's copy of the settings
   std::array<char, 64 * 1024> read_buffer_;  // shared by all sessions, see session_context
   std::optional<boost::asio::ssl::context> tls_context_;  // loaded by open() with --tls-cert
   log_throttle refusal_log_{std::chrono::seconds(1)};     // also the sessions', see session_context

@@ -9,6 +9,7 @@
 #include <boost/program_options.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <functional>
 #include <initializer_list>
 #include <optional>
@@ -345,19 +346,66 @@ server_option cidr_list_option(std::string name, std::string help, Field field) 
   return option;
 }
 
-// "127.0.0.1:9100", "[::1]:9100", "localhost:0": the address to serve /metrics on.
-boost::asio::ip::tcp::endpoint metrics_endpoint_from(const std::string& text) {
+// "127.0.0.1:9100", "[::1]:9100", "localhost:0": the admin endpoint's address (--admin, or
+// --metrics, `flag`).
+boost::asio::ip::tcp::endpoint admin_endpoint_from(const std::string& flag,
+                                                   const std::string& text) {
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0) {
-    throw usage_error("invalid --metrics '" + text +
+    throw usage_error("invalid --" + flag + " '" + text +
                       "': expected HOST:PORT, such as 127.0.0.1:9100");
   }
   const std::string host(strip_brackets(text.substr(0, colon)));
   const std::uint16_t port = parse_port_or_throw(text.substr(colon + 1));
   std::string why;
   const auto address = resolve_address(host, why);
-  if (!address) throw usage_error("invalid --metrics host '" + host + "': " + why);
+  if (!address) throw usage_error("invalid --" + flag + " host '" + host + "': " + why);
   return {*address, port};
+}
+
+// --admin HOST:PORT, or --metrics (its older name, still taken), as given.
+server_option admin_option(const char* name, std::string help, std::string server_options::*field) {
+  return custom_option(
+      name, "HOST:PORT", std::move(help), server_option::kind::value, "127.0.0.1:0",
+      [name, field](const value_reader& in, server_options& s) {
+        s.*field = in.text(name);
+        if (!(s.*field).empty()) {
+          s.admin_endpoint = in.parsed(
+              name, [name](const std::string& text) { return admin_endpoint_from(name, text); });
+        }
+      },
+      [field](const server_options& s) { return s.*field; });
+}
+
+template <class Member>
+auto in_impairment(Member member) {
+  return [member](auto& options) -> auto& { return options.impairment.*member; };
+}
+
+// A percentage from 0 to 100, decimals allowed ("0.5").
+template <class Field>
+server_option percent_option(std::string name, std::string help, Field field) {
+  const std::string flag = long_name(name);
+  return {name,
+          "PERCENT",
+          help,
+          server_option::kind::value,
+          "12.5",
+          [=](const value_reader& in, server_options& o) {
+            std::invoke(field, o) = in.parsed(flag, [&](const std::string& text) {
+              const std::optional<double> p = decimal_number(text);
+              if (!p || !(*p >= 0 && *p <= 100)) {
+                throw usage_error("invalid --" + flag + " '" + text +
+                                  "': expected a percentage from 0 to 100");
+              }
+              return *p;
+            });
+          },
+          [=](const server_options& o) {
+            char text[32];
+            std::snprintf(text, sizeof text, "%g", std::invoke(field, o));
+            return std::string(text);
+          }};
 }
 
 // --- The options -------------------------------------------------------------------------------
@@ -443,6 +491,69 @@ std::vector<server_option> make_table() {
                        "refuse clients in CIDR (TCP: closed without a byte; UDP: dropped); "
                        "repeatable; wins over --allow",
                        &o::deny),
+      milliseconds_option("delay", impairment::max_duration.count(),
+                          "impairment: hold each reply this long before it leaves (0: off)",
+                          in_impairment(&impairment::settings::delay)),
+      milliseconds_option("jitter", impairment::max_duration.count(),
+                          "impairment: add a random 0 to MS to each reply's --delay",
+                          in_impairment(&impairment::settings::jitter)),
+      custom_option(
+          "throttle", "RATE",
+          "impairment: at most RATE bytes/s of replies per connection (UDP: per source), such "
+          "as 256k or 1M (0: off)",
+          server_option::kind::value, "262144",
+          [](const value_reader& in, o& s) {
+            s.impairment.throttle = in.parsed("throttle", [](const std::string& text) {
+              const auto rate = impairment::parse_rate(text);
+              if (!rate) {
+                throw usage_error("invalid --throttle '" + text +
+                                  "': expected bytes per second, such as 256k, 1M or 100000");
+              }
+              return *rate;
+            });
+          },
+          [](const o& s) { return std::to_string(s.impairment.throttle); }),
+      percent_option("loss", "impairment: drop this share of UDP replies at random",
+                     in_impairment(&impairment::settings::loss_percent)),
+      bytes_option("reset-after", 0,
+                   "impairment: reset (RST) a TCP connection once it has echoed this many bytes "
+                   "(0: never)",
+                   in_impairment(&impairment::settings::reset_after)),
+      percent_option("reset-chance",
+                     "impairment: the share of connections --reset-after applies to",
+                     in_impairment(&impairment::settings::reset_chance_percent)),
+      bytes_option("slice", 0,
+                   "impairment: send each TCP reply in pieces of at most BYTES (0: whole)",
+                   in_impairment(&impairment::settings::slice)),
+      milliseconds_option("slice-gap", impairment::max_duration.count(),
+                          "impairment: the pause between two pieces of --slice",
+                          in_impairment(&impairment::settings::slice_gap)),
+      bytes_option("stall-after", 0,
+                   "impairment: stop reading a TCP connection for --stall once this many bytes "
+                   "are in",
+                   in_impairment(&impairment::settings::stall_after)),
+      milliseconds_option("stall", impairment::max_duration.count(),
+                          "impairment: how long --stall-after stops reading (0: off)",
+                          in_impairment(&impairment::settings::stall)),
+      custom_option(
+          "seed", "N",
+          "the impairments' random seed, to replay a run (default: drawn at start and logged)",
+          server_option::kind::value, "42",
+          [](const value_reader& in, o& s) {
+            const std::string text = in.text("seed");
+            if (text.empty()) return;
+            s.seed = in.parsed("seed", [](const std::string& t) -> std::uint64_t {
+              const bool digits =
+                  !t.empty() && t.size() <= 19 &&
+                  std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+              if (!digits) {
+                throw usage_error("invalid --seed '" + t +
+                                  "': expected a whole number of at most 19 digits");
+              }
+              return std::stoull(t);
+            });
+          },
+          [](const o& s) { return s.seed ? std::to_string(*s.seed) : std::string(); }),
       count_option("workers", 1, 256,
                    "reactors, one thread each, sharing the port with SO_REUSEPORT", &o::workers),
       text_option("tls-cert", "FILE",
@@ -457,16 +568,23 @@ std::vector<server_option> make_table() {
                     &o::proxy_protocol),
       seconds_option("stats-interval", 0, "log the stats line this often (0: only on SIGUSR1)",
                      &o::stats_interval),
-      custom_option(
-          "metrics", "HOST:PORT",
-          "serve Prometheus metrics at http://HOST:PORT/metrics (port 0 picks one; off by default)",
-          server_option::kind::value, "127.0.0.1:0",
-          [](const value_reader& in, o& s) {
-            s.metrics = in.text("metrics");
-            if (!s.metrics.empty())
-              s.metrics_endpoint = in.parsed("metrics", metrics_endpoint_from);
-          },
-          [](const o& s) { return s.metrics; }),
+      admin_option("admin",
+                   "serve the admin endpoint at http://HOST:PORT: /metrics (Prometheus), "
+                   "/healthz, /readyz, /impairment (port 0 picks one; off by default)",
+                   &o::admin),
+      admin_option("metrics", "the older name of --admin, still taken", &o::metrics),
+      switch_option("admin-write",
+                    "allow PUT and DELETE /impairment on the admin endpoint: whoever reaches it "
+                    "can then degrade the service",
+                    &o::admin_write),
+      seconds_option("shutdown-delay", 0,
+                     "on SIGTERM, report not ready (/readyz 503) and keep serving this long "
+                     "before draining",
+                     &o::shutdown_delay),
+      seconds_option("drain-timeout", 0,
+                     "at shutdown, how long in-flight replies may take before the connections "
+                     "are closed",
+                     &o::drain_timeout),
       // verbose and quiet: read by read_verbosity, since they set one level between them.
       custom_option("verbose,v", "", "also log each message received", server_option::kind::toggle,
                     "true", {},
@@ -553,6 +671,41 @@ void check_protocols(const value_reader& in, server_options& options) {
   if (options.proxy_protocol) refuse("proxy-protocol", tcp_only);
 }
 
+// The impairments' companions, which mean nothing alone.
+void check_impairment(const value_reader& in, server_options& options) {
+  const impairment::settings& s = options.impairment;
+  const auto refuse = [&in](const char* name, const std::string& why) {
+    throw usage_error(in.where(name) + "--" + name + " " + why);
+  };
+  if (s.reset_chance_percent != 100 && s.reset_after == 0)
+    refuse("reset-chance", "needs --reset-after");
+  if (s.slice_gap.count() != 0 && s.slice == 0) refuse("slice-gap", "needs --slice");
+  if (s.stall_after != 0 && s.stall.count() == 0) refuse("stall-after", "needs --stall");
+  if (!options.tcp) {
+    const std::string tcp_only = "is about TCP connections: it means nothing with --no-tcp";
+    if (s.reset_after != 0) refuse("reset-after", tcp_only);
+    if (s.slice != 0) refuse("slice", tcp_only);
+    if (s.stall.count() != 0) refuse("stall", tcp_only);
+  }
+  if (s.loss_percent != 0 && !options.udp) {
+    refuse("loss",
+           "drops UDP replies and needs --udp (a TCP connection cannot lose bytes: see "
+           "--reset-after)");
+  }
+}
+
+// --admin and --metrics name one endpoint; --admin-write needs it.
+void check_admin(const value_reader& in, server_options& options) {
+  if (!options.admin.empty() && !options.metrics.empty() && options.admin != options.metrics) {
+    throw usage_error(in.where("metrics") +
+                      "--metrics is the older name of --admin: give one of them");
+  }
+  if (options.admin.empty()) options.admin = options.metrics;
+  if (options.admin_write && options.admin.empty()) {
+    throw usage_error(in.where("admin-write") + "--admin-write needs --admin");
+  }
+}
+
 // -v and -q from different layers: the higher one wins, as for any other option.
 void read_verbosity(const value_reader& in, server_options& options) {
   bool verbose = in.is_on("verbose");
@@ -577,6 +730,8 @@ constexpr cross_option_step cross_option_steps[] = {
     {"port", read_host_port},
     {"tls-client-ca", check_tls_files},
     {"proxy-protocol", check_protocols},
+    {"seed", check_impairment},
+    {"admin-write", check_admin},
     {"quiet", read_verbosity},
 };
 

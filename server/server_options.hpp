@@ -9,6 +9,7 @@
 #include "common/errors.hpp"
 #include "common/log.hpp"
 #include "common/reply_policy.hpp"
+#include "server/impairment_settings.hpp"
 #include "server/udp_admission.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -17,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -50,9 +52,20 @@ struct server_options {
   std::string tls_client_ca;
   bool proxy_protocol = false;             // a PROXY v1/v2 header comes before the data
   std::chrono::seconds stats_interval{0};  // log the stats line this often (0: only on SIGUSR1)
-  // --metrics HOST:PORT as given ("" = off), and where it listens: Prometheus's /metrics.
-  std::string metrics;
-  boost::asio::ip::tcp::endpoint metrics_endpoint;
+  // The admin endpoint (Prometheus's /metrics, /healthz, /readyz, /impairment): --admin
+  // HOST:PORT as given ("" = off), or --metrics's, its older name; and where it listens.
+  std::string admin;
+  std::string metrics;  // --metrics as given; admin holds the one in effect
+  boost::asio::ip::tcp::endpoint admin_endpoint;
+  bool admin_write = false;  // --admin-write: PUT and DELETE /impairment are allowed
+  // On SIGTERM: report not ready and keep serving this long before draining; then in-flight
+  // replies get drain_timeout before the connections are closed.
+  std::chrono::seconds shutdown_delay{0};
+  std::chrono::seconds drain_timeout{2};
+  // --delay, --throttle, ...: see server/impairment_settings. All off by default.
+  impairment::settings impairment;
+  // --seed: the random choices' seed; none given: one drawn at start (and logged).
+  std::optional<std::uint64_t> seed;
   // --allow and --deny: CIDR rules as given (each checked by parse_cidr), for TCP and UDP.
   std::vector<std::string> allow;
   std::vector<std::string> deny;

@@ -237,9 +237,6 @@ void session::do_write(std::string_view bytes) {
   // Every message of a line mode has a reply, so this is where they are counted.
   if (const std::uint64_t messages = policy_.take_messages())
     context_.counters.messages += messages;
-  // The impairment seam: a stage that holds, paces, slices or drops replies takes them here, on
-  // their way to the transport. Whoever fills it in must wire it in here first.
-  static_assert(!impairment::is_active(), "the impairment stage is not wired in");
   if (phase_ != phase::writing_last) phase_ = phase::writing;
   last_activity_tick_ = context_.now_tick;
   error_code ec;

@@ -22,6 +22,7 @@
 #include "common/log.hpp"
 #include "common/reply_policy.hpp"
 #include "server/first_bytes.hpp"
+#include "server/impairment.hpp"
 #include "server/message_wait.hpp"
 #include "server/outbox.hpp"
 #include "server/session_state.hpp"
@@ -66,9 +67,10 @@ struct session_context {
   // its handshake. A refusal is logged through the reactor's refusal throttle.
   slot_pool& handshakes;
   log_throttle& refusal_log;
-  bool is_proxy_protocol;              // a PROXY v1/v2 header comes first
-  std::size_t max_connections_per_ip;  // 0: none; checked here only behind a PROXY header
-  const address_filter& access;        // --allow/--deny; checked here only behind a PROXY header
+  bool is_proxy_protocol;                 // a PROXY v1/v2 header comes first
+  std::size_t max_connections_per_ip;     // 0: none; checked here only behind a PROXY header
+  const address_filter& access;           // --allow/--deny; checked here only behind a PROXY header
+  impairment::reactor_state& impairment;  // the reactor's: off unless an impairment is set
 };
 
 class session : public std::enable_shared_from_this<session> {

@@ -111,6 +111,9 @@ stats& stats::operator+=(const stats& other) {
   for (std::size_t i = 0; i < udp_dropped_by.size(); ++i) {
     udp_dropped_by[i] += other.udp_dropped_by[i].load();
   }
+  for (std::size_t i = 0; i < impairment_events.size(); ++i) {
+    impairment_events[i] += other.impairment_events[i].load();
+  }
   return *this;
 }
 

@@ -3,6 +3,8 @@
 // timeouts. Owned by the server, updated by its sessions and listener on the reactor's thread;
 // read by any thread (the SIGUSR1 or --stats-interval line of --workers sums every reactor's).
 
+#include "server/impairment_settings.hpp"
+
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -121,6 +123,10 @@ struct stats {
   counter udp_bytes_in;
   counter udp_bytes_out;
   std::array<counter, udp_drop_names.size()> udp_dropped_by;  // indexed by udp_drop
+
+  // What the impairment stage did, indexed by impairment::event.
+  std::array<counter, impairment::event_count> impairment_events;
+  void count(impairment::event what) { ++impairment_events[static_cast<std::size_t>(what)]; }
 
   void count_udp_drop(udp_drop why) { ++udp_dropped_by[static_cast<std::size_t>(why)]; }
   std::uint64_t udp_dropped() const;

@@ -32,6 +32,7 @@ exit_code run_workers(const server_options& options, const logger& log) {
   process_limits limits(
       options.max_connections != 0 ? options.max_connections : server::default_max_connections(),
       options.max_handshakes);
+  impairment::control impairments(options.impairment, options.seed.value_or(0));
   std::vector<std::unique_ptr<server>> workers;
   std::uint16_t port = options.port;
   // Worker 0 announces "listening on" for all, so it opens last; the first to open learns the
@@ -53,7 +54,7 @@ exit_code run_workers(const server_options& options, const logger& log) {
         }
       }
     }
-    workers.push_back(std::make_unique<server>(own, log, &limits));
+    workers.push_back(std::make_unique<server>(own, log, &limits, &impairments));
     if (auto failure = workers.back()->open()) {
       log.error(*failure);
       return exit_code::failure;

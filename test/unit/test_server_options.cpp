@@ -571,13 +571,28 @@ TEST_CASE("server_options: --print-config prints every settable option with its 
         "udp-rate-per-source = 0\n"
         "allow = \"\"\n"
         "deny = \"\"\n"
+        "delay = 0\n"
+        "jitter = 0\n"
+        "throttle = 0\n"
+        "loss = 0\n"
+        "reset-after = 0\n"
+        "reset-chance = 100\n"
+        "slice = 0\n"
+        "slice-gap = 0\n"
+        "stall-after = 0\n"
+        "stall = 0\n"
+        "seed = \"\"\n"
         "workers = 1\n"
         "tls-cert = \"\"\n"
         "tls-key = \"\"\n"
         "tls-client-ca = \"\"\n"
         "proxy-protocol = false\n"
         "stats-interval = 0\n"
+        "admin = \"\"\n"
         "metrics = \"\"\n"
+        "admin-write = false\n"
+        "shutdown-delay = 0\n"
+        "drain-timeout = 2\n"
         "verbose = false\n"
         "quiet = false\n"
         "log-format = text\n");
@@ -603,7 +618,7 @@ TEST_CASE("server_options: --print-config has a line for every option --help sho
     CHECK(printed(text, name) != "(absent)");
     ++checked;
   }
-  CHECK(checked == 31);
+  CHECK(checked == 46);
 }
 
 TEST_CASE("server_options: --print-config shows the effective values", "[server_options]") {
@@ -839,6 +854,7 @@ TEST_CASE("server_options: every entry of the option table reaches every layer",
     }
   }
   // tls-cert, tls-key, tls-client-ca; no-tcp (needs --udp), udp-allow-low-ports, udp-rate,
-  // udp-rate-per-source (each needs --udp)
-  CHECK(refused == 7);
+  // udp-rate-per-source (each needs --udp); loss (needs --udp), reset-chance, slice-gap,
+  // stall-after (each needs its companion), admin-write (needs --admin)
+  CHECK(refused == 12);
 }
