@@ -20,6 +20,8 @@ constexpr auto pacing_step = std::chrono::milliseconds(10);
 // A pacing slot missed by less than this (a timer's lateness) is kept, so the rate stays exact;
 // a longer pause starts afresh rather than allowing a burst.
 constexpr auto pacing_slack = std::chrono::milliseconds(20);
+// What the buffer keeps between bursts, as the session's outbox does.
+constexpr std::size_t kept_capacity = 16 * 1024;
 // The bytes written off the front of the buffer before it is compacted.
 constexpr std::size_t compact_after = 64 * 1024;
 
@@ -144,6 +146,8 @@ void impaired_stream::on_written(const error_code& ec, std::size_t n) {
   held_ -= n;
   if ((replies_.front().left -= n) == 0) replies_.pop_front();
   if (held_ == 0) {
+    // Nothing held: keep a small buffer for the next reply, not the largest one ever held.
+    if (bytes_.capacity() > kept_capacity) std::string().swap(bytes_);
     bytes_.clear();
     front_ = 0;
   } else if (front_ > compact_after && front_ > bytes_.size() / 2) {
