@@ -95,6 +95,8 @@ void impaired_stream::stall(std::function<void()> then) {
 
 void impaired_stream::cancel() {
   is_cancelled_ = true;
+  // It may hold the session (a close once drained): dropped, or the two would keep each other.
+  drained_ = nullptr;
   timer_.cancel();
   stall_timer_.cancel();
 }
