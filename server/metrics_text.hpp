@@ -1,7 +1,7 @@
 #pragma once
 // The Prometheus text exposition format (version 0.0.4) of a server's counters: what
 // `GET /metrics` answers. Plain text from a stats snapshot; the HTTP side is
-// server/metrics_endpoint.
+// server/admin_endpoint.
 
 #include "server/stats.hpp"
 

@@ -80,7 +80,7 @@ server::server(server_options options, const logger& log, process_limits* shared
       const double start_time =
           std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
               .count();
-      metrics_.emplace(
+      admin_.emplace(
           context_, log_, [this] { return stats_total_(); }, start_time);
     }
   }
@@ -97,8 +97,8 @@ std::optional<std::string> server::open() {
     session_context_.tls = &*tls_context_;
     listener_.refuse_silently();
   }
-  if (metrics_) {
-    if (auto failure = metrics_->open(options_.admin_endpoint)) return failure;
+  if (admin_) {
+    if (auto failure = admin_->open(options_.admin_endpoint)) return failure;
   }
   if (auto failure = open_sockets()) return failure;
   is_open_ = true;
@@ -111,9 +111,9 @@ std::optional<std::string> server::open() {
   // With workers, the first announces for all (run_workers opens it last).
   if (options_.worker_index != 0) return std::nullopt;
   announce();
-  if (metrics_) {
-    metrics_->start();
-    const asio::ip::tcp::endpoint at = metrics_->local_endpoint();
+  if (admin_) {
+    admin_->start();
+    const asio::ip::tcp::endpoint at = admin_->local_endpoint();
     log_.always_event("metrics", {{"address", at.address().to_string()}, {"port", at.port()}},
                       "metrics on " + format_endpoint(at));
   }
@@ -255,7 +255,7 @@ void server::stop() {
                                   (open == 1 ? "" : "s") + ", Ctrl+C again closes them now"));
   listener_.close();
   if (udp_) udp_->close();  // no connection to finish: a datagram is answered or not at all
-  if (metrics_) metrics_->close();
+  if (admin_) admin_->close();
   registry_.stop_all();
   grace_timer_.expires_after(shutdown_grace);
   grace_timer_.async_wait([this](const error_code& ec) {
@@ -268,7 +268,7 @@ void server::close_everything() {
   is_stopping_ = true;
   listener_.close();
   if (udp_) udp_->close();
-  if (metrics_) metrics_->close();
+  if (admin_) admin_->close();
   registry_.close_all();
   finish_if_idle();
 }

@@ -10,7 +10,7 @@
 #include "server/access.hpp"
 #include "server/impairment.hpp"
 #include "server/listener.hpp"
-#include "server/metrics_endpoint.hpp"
+#include "server/admin_endpoint.hpp"
 #include "server/server_options.hpp"
 #include "server/session.hpp"
 #include "server/session_registry.hpp"
@@ -102,7 +102,7 @@ class server {
   stop_signals signals_;
   std::function<stats()> stats_total_;
   std::optional<stats_reporter> stats_reporter_;  // worker 0 only: one line for all
-  std::optional<metrics_endpoint> metrics_;       // worker 0 only, with --metrics
+  std::optional<admin_endpoint> admin_;  // worker 0 only, with --admin
   boost::asio::steady_timer grace_timer_;
   boost::asio::steady_timer sweep_timer_;
   bool is_open_ = false;

@@ -26,20 +26,20 @@
 
 namespace echo {
 
-class metrics_connection;
+class admin_connection;
 
-class metrics_endpoint {
+class admin_endpoint {
  public:
   static constexpr std::size_t max_connections = 16;
   static constexpr std::size_t max_request_bytes = 8 * 1024;
   static constexpr std::chrono::seconds io_timeout{10};
 
   // `start_time`: the process's start, in seconds since the Unix epoch.
-  metrics_endpoint(boost::asio::io_context& context, const logger& log,
+  admin_endpoint(boost::asio::io_context& context, const logger& log,
                    std::function<stats()> total, double start_time);
-  ~metrics_endpoint();
-  metrics_endpoint(const metrics_endpoint&) = delete;
-  metrics_endpoint& operator=(const metrics_endpoint&) = delete;
+  ~admin_endpoint();
+  admin_endpoint(const admin_endpoint&) = delete;
+  admin_endpoint& operator=(const admin_endpoint&) = delete;
 
   // Binds and listens; returns the one-line reason on failure.
   std::optional<std::string> open(const boost::asio::ip::tcp::endpoint& endpoint);
@@ -53,7 +53,7 @@ class metrics_endpoint {
 
   // The open connections: shared with them, so that one destroyed with the io_context after this
   // endpoint still has a set to leave.
-  using connection_set = std::unordered_set<metrics_connection*>;
+  using connection_set = std::unordered_set<admin_connection*>;
 
  private:
   void do_accept();

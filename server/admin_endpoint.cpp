@@ -1,4 +1,4 @@
-#include "server/metrics_endpoint.hpp"
+#include "server/admin_endpoint.hpp"
 
 #include "common/endpoint.hpp"
 #include "common/errors.hpp"
@@ -20,17 +20,17 @@ namespace http = beast::http;
 using boost::system::error_code;
 
 // One scrape connection: read a request, answer it, and again while the client keeps it alive.
-class metrics_connection : public std::enable_shared_from_this<metrics_connection> {
+class admin_connection : public std::enable_shared_from_this<admin_connection> {
  public:
-  metrics_connection(tcp_socket socket, metrics_endpoint& endpoint,
-                     std::shared_ptr<metrics_endpoint::connection_set> all)
+  admin_connection(tcp_socket socket, admin_endpoint& endpoint,
+                     std::shared_ptr<admin_endpoint::connection_set> all)
       : stream_(std::move(socket)),
         endpoint_(endpoint),
         all_(std::move(all)),
-        buffer_(metrics_endpoint::max_request_bytes) {
+        buffer_(admin_endpoint::max_request_bytes) {
     all_->insert(this);
   }
-  ~metrics_connection() { all_->erase(this); }
+  ~admin_connection() { all_->erase(this); }
 
   void start() { do_read(); }
   // Leaves the set at once: a closed connection takes no slot, though its handler is still to run.
@@ -47,9 +47,9 @@ class metrics_connection : public std::enable_shared_from_this<metrics_connectio
     parser_.emplace();
     // A body is read (and ignored) rather than refused, so that a POST with one still gets its
     // 405; it has its own cap of the same size.
-    parser_->header_limit(metrics_endpoint::max_request_bytes);
-    parser_->body_limit(metrics_endpoint::max_request_bytes);
-    stream_.expires_after(metrics_endpoint::io_timeout);
+    parser_->header_limit(admin_endpoint::max_request_bytes);
+    parser_->body_limit(admin_endpoint::max_request_bytes);
+    stream_.expires_after(admin_endpoint::io_timeout);
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_read(ec); });
@@ -80,7 +80,7 @@ class metrics_connection : public std::enable_shared_from_this<metrics_connectio
     }
     response_.prepare_payload();
     if (request.method() == http::verb::head) response_.body().clear();
-    stream_.expires_after(metrics_endpoint::io_timeout);
+    stream_.expires_after(admin_endpoint::io_timeout);
     http::async_write(stream_, response_,
                       [self = shared_from_this()](const error_code& write_ec, std::size_t) {
                         self->on_write(write_ec);
@@ -98,15 +98,15 @@ class metrics_connection : public std::enable_shared_from_this<metrics_connectio
   }
 
   beast::basic_stream<asio::ip::tcp, executor> stream_;
-  metrics_endpoint& endpoint_;  // outlives every handler that runs
-  std::shared_ptr<metrics_endpoint::connection_set> all_;
+  admin_endpoint& endpoint_;  // outlives every handler that runs
+  std::shared_ptr<admin_endpoint::connection_set> all_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
   std::chrono::steady_clock::time_point last_progress_ = std::chrono::steady_clock::now();
 };
 
-metrics_endpoint::metrics_endpoint(asio::io_context& context, const logger& log,
+admin_endpoint::admin_endpoint(asio::io_context& context, const logger& log,
                                    std::function<stats()> total, double start_time)
     : log_(log),
       total_(std::move(total)),
@@ -114,9 +114,9 @@ metrics_endpoint::metrics_endpoint(asio::io_context& context, const logger& log,
       acceptor_(context.get_executor()),
       retry_timer_(context.get_executor()) {}
 
-metrics_endpoint::~metrics_endpoint() { close(); }
+admin_endpoint::~admin_endpoint() { close(); }
 
-std::optional<std::string> metrics_endpoint::open(const asio::ip::tcp::endpoint& endpoint) {
+std::optional<std::string> admin_endpoint::open(const asio::ip::tcp::endpoint& endpoint) {
   error_code ec;
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(tcp_acceptor::reuse_address(true), ec);
@@ -130,30 +130,30 @@ std::optional<std::string> metrics_endpoint::open(const asio::ip::tcp::endpoint&
   return std::nullopt;
 }
 
-asio::ip::tcp::endpoint metrics_endpoint::local_endpoint() const {
+asio::ip::tcp::endpoint admin_endpoint::local_endpoint() const {
   error_code ec;
   return acceptor_.local_endpoint(ec);
 }
 
-void metrics_endpoint::start() { do_accept(); }
+void admin_endpoint::start() { do_accept(); }
 
-void metrics_endpoint::close() {
+void admin_endpoint::close() {
   error_code ignored;
   acceptor_.close(ignored);
   retry_timer_.cancel();
   // Closing makes each connection's pending operation end, and with it the connection.
-  const std::vector<metrics_connection*> all(connections_->begin(), connections_->end());
-  for (metrics_connection* c : all) c->close();
+  const std::vector<admin_connection*> all(connections_->begin(), connections_->end());
+  for (admin_connection* c : all) c->close();
 }
 
-std::string metrics_endpoint::render() const { return prometheus_text(total_(), start_time_); }
+std::string admin_endpoint::render() const { return prometheus_text(total_(), start_time_); }
 
-void metrics_endpoint::do_accept() {
+void admin_endpoint::do_accept() {
   acceptor_.async_accept(
       [this](const error_code& ec, tcp_socket socket) { on_accept(ec, std::move(socket)); });
 }
 
-void metrics_endpoint::on_accept(const error_code& ec, tcp_socket socket) {
+void admin_endpoint::on_accept(const error_code& ec, tcp_socket socket) {
   if (!acceptor_.is_open()) return;
   if (ec) {
     // Out of descriptors, say: try again shortly rather than at once.
@@ -165,7 +165,7 @@ void metrics_endpoint::on_accept(const error_code& ec, tcp_socket socket) {
     return;
   }
   if (connections_->size() >= max_connections) evict_longest_idle();
-  std::make_shared<metrics_connection>(std::move(socket), *this, connections_)->start();
+  std::make_shared<admin_connection>(std::move(socket), *this, connections_)->start();
   do_accept();
 }
 
@@ -175,10 +175,10 @@ void metrics_endpoint::on_accept(const error_code& ec, tcp_socket socket) {
 // for ever; now a scraper's new connection always gets in, and its own request, answered at once,
 // makes it the last in line to be evicted. Capping a connection's life or requests instead would
 // free a slot only for whoever reconnects first, usually the client that held it.
-void metrics_endpoint::evict_longest_idle() {
+void admin_endpoint::evict_longest_idle() {
   const auto oldest =
       std::min_element(connections_->begin(), connections_->end(),
-                       [](const metrics_connection* a, const metrics_connection* b) {
+                       [](const admin_connection* a, const admin_connection* b) {
                          return a->last_progress() < b->last_progress();
                        });
   log_.debug("metrics: " + std::to_string(max_connections) +
