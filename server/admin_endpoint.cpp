@@ -2,6 +2,7 @@
 
 #include "common/endpoint.hpp"
 #include "common/errors.hpp"
+#include "common/escape.hpp"
 #include "server/metrics_text.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
@@ -9,7 +10,7 @@
 #include <boost/beast/http.hpp>
 
 #include <algorithm>
-#include <string_view>
+#include <array>
 #include <vector>
 
 namespace echo {
@@ -19,12 +20,13 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using boost::system::error_code;
 
-// One scrape connection: read a request, answer it, and again while the client keeps it alive.
+// One admin connection: read a request, answer it, and again while the client keeps it alive.
 class admin_connection : public std::enable_shared_from_this<admin_connection> {
  public:
   admin_connection(tcp_socket socket, admin_endpoint& endpoint,
-                     std::shared_ptr<admin_endpoint::connection_set> all)
-      : stream_(std::move(socket)),
+                   std::shared_ptr<admin_endpoint::connection_set> all)
+      : peer_(peer_of(socket)),
+        stream_(std::move(socket)),
         endpoint_(endpoint),
         all_(std::move(all)),
         buffer_(admin_endpoint::max_request_bytes) {
@@ -43,10 +45,14 @@ class admin_connection : public std::enable_shared_from_this<admin_connection> {
   std::chrono::steady_clock::time_point last_progress() const { return last_progress_; }
 
  private:
+  static std::string peer_of(const tcp_socket& socket) {
+    error_code ec;
+    const asio::ip::tcp::endpoint peer = socket.remote_endpoint(ec);
+    return ec ? std::string("unknown peer") : format_endpoint(peer);
+  }
+
   void do_read() {
     parser_.emplace();
-    // A body is read (and ignored) rather than refused, so that a POST with one still gets its
-    // 405; it has its own cap of the same size.
     parser_->header_limit(admin_endpoint::max_request_bytes);
     parser_->body_limit(admin_endpoint::max_request_bytes);
     stream_.expires_after(admin_endpoint::io_timeout);
@@ -56,28 +62,26 @@ class admin_connection : public std::enable_shared_from_this<admin_connection> {
   }
 
   void on_read(const error_code& ec) {
-    if (ec) return close();  // eof, timeout, a request too large or malformed: nothing to say
+    // A body over the cap (from its Content-Length on): the request line came, so there is someone
+    // to tell. Beast does not count the header as done when it refuses the body there.
+    if (ec == http::error::body_limit) return do_write(admin_endpoint::too_large(), false);
+    if (ec) return close();  // eof, timeout, a header too large or malformed: nothing to say
     last_progress_ = std::chrono::steady_clock::now();
+    const auto& request = parser_->get();
+    do_write(endpoint_.respond(request.method(), request.target(), request.body(), peer_),
+             request.keep_alive());
+  }
+
+  void do_write(admin_endpoint::answer answer, bool keep_alive) {
     const auto& request = parser_->get();
     response_ = {};
     response_.version(request.version());
-    response_.keep_alive(request.keep_alive());
+    response_.keep_alive(keep_alive);
+    response_.result(answer.status);
     response_.set(http::field::server, "echo-server");
-    response_.set(http::field::content_type, "text/plain; charset=utf-8");
-    // The path without its query string: Prometheus's `params` setting adds one.
-    const std::string_view target = request.target();
-    if (target.substr(0, target.find('?')) != "/metrics") {
-      response_.result(http::status::not_found);
-      response_.body() = "not found: try /metrics\n";
-    } else if (request.method() != http::verb::get && request.method() != http::verb::head) {
-      response_.result(http::status::method_not_allowed);
-      response_.set(http::field::allow, "GET, HEAD");
-      response_.body() = "method not allowed: use GET\n";
-    } else {
-      response_.result(http::status::ok);
-      response_.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-      response_.body() = endpoint_.render();
-    }
+    response_.set(http::field::content_type, answer.content_type);
+    if (!answer.allow.empty()) response_.set(http::field::allow, answer.allow);
+    response_.body() = std::move(answer.body);
     response_.prepare_payload();
     if (request.method() == http::verb::head) response_.body().clear();
     stream_.expires_after(admin_endpoint::io_timeout);
@@ -88,29 +92,76 @@ class admin_connection : public std::enable_shared_from_this<admin_connection> {
   }
 
   void on_write(const error_code& ec) {
-    if (ec || !response_.keep_alive()) {
-      error_code ignored;
-      stream_.socket().shutdown(tcp_socket::shutdown_send, ignored);
-      return close();
-    }
+    if (ec) return close();
     last_progress_ = std::chrono::steady_clock::now();
-    do_read();
+    if (response_.keep_alive()) return do_read();
+    error_code ignored;
+    stream_.socket().shutdown(tcp_socket::shutdown_send, ignored);
+    // A request refused unread (413) may still be arriving: read it to its end, within a bound,
+    // before closing.
+    if (parser_->is_done()) return close();
+    stream_.expires_after(admin_endpoint::linger_timeout);
+    do_discard();
   }
 
+  void do_discard() {
+    stream_.async_read_some(
+        asio::buffer(discard_),
+        [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_discard(ec); });
+  }
+
+  void on_discard(const error_code& ec) {
+    if (ec) return close();  // eof at last, or the linger timeout
+    do_discard();
+  }
+
+  std::string peer_;
   beast::basic_stream<asio::ip::tcp, executor> stream_;
   admin_endpoint& endpoint_;  // outlives every handler that runs
   std::shared_ptr<admin_endpoint::connection_set> all_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
+  std::array<char, 4096> discard_;
   std::chrono::steady_clock::time_point last_progress_ = std::chrono::steady_clock::now();
 };
 
+namespace {
+
+constexpr const char* text_type = "text/plain; charset=utf-8";
+constexpr const char* json_type = "application/json";
+constexpr const char* reads = "GET, HEAD";
+
+admin_endpoint::answer text(http::status status, std::string body) {
+  return {status, text_type, std::move(body), {}};
+}
+
+admin_endpoint::answer json(http::status status, std::string body) {
+  return {status, json_type, std::move(body), {}};
+}
+
+// `{"error":"delay_ms: expected ..."}`: one line.
+admin_endpoint::answer json_error(http::status status, std::string_view why) {
+  return json(status, "{\"error\":" + json_quote(why) + "}\n");
+}
+
+admin_endpoint::answer not_allowed(const char* allow) {
+  return {http::status::method_not_allowed, text_type,
+          std::string("method not allowed: use ") + allow + "\n", allow};
+}
+
+bool is_read(http::verb method) { return method == http::verb::get || method == http::verb::head; }
+
+}  // namespace
+
 admin_endpoint::admin_endpoint(asio::io_context& context, const logger& log,
-                                   std::function<stats()> total, double start_time)
+                               std::function<stats()> total, impairment::control& impairments,
+                               const readiness& ready, settings config)
     : log_(log),
       total_(std::move(total)),
-      start_time_(start_time),
+      impairments_(impairments),
+      ready_(ready),
+      config_(config),
       acceptor_(context.get_executor()),
       retry_timer_(context.get_executor()) {}
 
@@ -125,7 +176,7 @@ std::optional<std::string> admin_endpoint::open(const asio::ip::tcp::endpoint& e
   if (ec) {
     error_code ignored;
     acceptor_.close(ignored);
-    return "--metrics: " + describe_listen_error(ec, format_endpoint(endpoint));
+    return describe_listen_error(ec, format_endpoint(endpoint));
   }
   return std::nullopt;
 }
@@ -146,7 +197,63 @@ void admin_endpoint::close() {
   for (admin_connection* c : all) c->close();
 }
 
-std::string admin_endpoint::render() const { return prometheus_text(total_(), start_time_); }
+admin_endpoint::answer admin_endpoint::respond(http::verb method, std::string_view target,
+                                               const std::string& body, const std::string& peer) {
+  // The path without its query string: Prometheus's `params` setting adds one.
+  const std::string_view path = target.substr(0, target.find('?'));
+  if (path == "/impairment") return impairment_answer(method, body, peer);
+  if (path != "/metrics" && path != "/healthz" && path != "/readyz") {
+    return text(http::status::not_found,
+                "not found: try /metrics, /healthz, /readyz or /impairment\n");
+  }
+  if (!is_read(method)) return not_allowed(reads);
+  if (path == "/healthz") return text(http::status::ok, "ok\n");
+  if (path == "/readyz") {
+    switch (ready_.get()) {
+      case readiness::state::ready:
+        return text(http::status::ok, "ready\n");
+      case readiness::state::starting:
+        return text(http::status::service_unavailable, "starting\n");
+      case readiness::state::stopping:
+        break;
+    }
+    return text(http::status::service_unavailable, "shutting down\n");
+  }
+  return {http::status::ok,
+          "text/plain; version=0.0.4; charset=utf-8",
+          prometheus_text(total_(), config_.start_time, impairments_.current()),
+          {}};
+}
+
+admin_endpoint::answer admin_endpoint::too_large() {
+  return json_error(http::status::payload_too_large,
+                    "body: larger than " + std::to_string(max_request_bytes) + " bytes");
+}
+
+// Only worker 0's reactor runs this, so reading the settings and setting them cannot interleave
+// with another change.
+admin_endpoint::answer admin_endpoint::impairment_answer(http::verb method, const std::string& body,
+                                                         const std::string& peer) {
+  impairment::settings s = impairments_.current();
+  std::uint64_t seed = impairments_.seed();
+  if (is_read(method)) return json(http::status::ok, impairment::to_json(s, seed) + "\n");
+  if (method != http::verb::put && method != http::verb::delete_) {
+    return not_allowed("GET, HEAD, PUT, DELETE");
+  }
+  if (!config_.allow_writes) {
+    return json_error(http::status::forbidden, "writes need --admin-write");
+  }
+  if (method == http::verb::delete_) {
+    s = {};
+  } else if (auto failure = impairment::apply_json(body, s, seed)) {
+    return json_error(http::status::bad_request, *failure);
+  }
+  impairments_.set(s, seed);
+  const std::string now = impairment::to_json(s, seed);
+  log_.always_event("impairment_changed", {{"peer", peer}, {"settings", now}},
+                    "impairment changed by " + peer + ": " + impairment::describe(s));
+  return json(http::status::ok, now + "\n");
+}
 
 void admin_endpoint::do_accept() {
   acceptor_.async_accept(
@@ -157,7 +264,7 @@ void admin_endpoint::on_accept(const error_code& ec, tcp_socket socket) {
   if (!acceptor_.is_open()) return;
   if (ec) {
     // Out of descriptors, say: try again shortly rather than at once.
-    log_.debug("metrics: accept: " + lower_message(ec));
+    log_.debug("admin: accept: " + lower_message(ec));
     retry_timer_.expires_after(std::chrono::milliseconds(100));
     retry_timer_.async_wait([this](const error_code& wait_ec) {
       if (!wait_ec) do_accept();
@@ -176,13 +283,12 @@ void admin_endpoint::on_accept(const error_code& ec, tcp_socket socket) {
 // makes it the last in line to be evicted. Capping a connection's life or requests instead would
 // free a slot only for whoever reconnects first, usually the client that held it.
 void admin_endpoint::evict_longest_idle() {
-  const auto oldest =
-      std::min_element(connections_->begin(), connections_->end(),
-                       [](const admin_connection* a, const admin_connection* b) {
-                         return a->last_progress() < b->last_progress();
-                       });
-  log_.debug("metrics: " + std::to_string(max_connections) +
-             " scrape connections open; closing the one idle longest for a new one");
+  const auto oldest = std::min_element(connections_->begin(), connections_->end(),
+                                       [](const admin_connection* a, const admin_connection* b) {
+                                         return a->last_progress() < b->last_progress();
+                                       });
+  log_.debug("admin: " + std::to_string(max_connections) +
+             " connections open; closing the one idle longest for a new one");
   (*oldest)->close();
 }
 
