@@ -103,6 +103,17 @@ TEST_CASE("health: a second signal during the delay drains at once, and Ctrl+C d
     REQUIRE(a.server.wait_for_log("shutdown in 60 s: not ready, still serving\n"));
     CHECK(a.server.stop(SIGTERM, deadline::in(seconds(5))) == 0);
   }
+  SECTION("SIGTERM three times: the third closes a connection the drain still waits for") {
+    admin_server a({"--shutdown-delay", "60", "--drain-timeout", "60"});
+    tcp_client stalled = tcp_client::connect(a.server.host(), a.server.port());
+    CHECK(stalled.send_until_stalled() > 0);
+    a.server.proc().signal(SIGTERM);
+    REQUIRE(a.server.wait_for_log("shutdown in 60 s: not ready, still serving\n"));
+    a.server.proc().signal(SIGTERM);
+    REQUIRE(a.server.wait_for_log("shutting down: 1 open connection"));
+    CHECK_FALSE(a.server.wait_exit(deadline::in(milliseconds(300))));  // draining, for 60 s
+    CHECK(a.server.stop(SIGTERM, deadline::in(seconds(5))) == 0);
+  }
   SECTION("SIGINT") {
     admin_server a({"--shutdown-delay", "60"});
     CHECK(a.server.stop(SIGINT, deadline::in(seconds(5))) == 0);
