@@ -4,11 +4,9 @@
 
 namespace echo {
 
-stop_signals::stop_signals(boost::asio::io_context& context, std::function<void()> on_graceful,
-                           std::function<void()> on_hard)
-    : signals_(context, SIGINT, SIGTERM),
-      on_graceful_(std::move(on_graceful)),
-      on_hard_(std::move(on_hard)) {
+stop_signals::stop_signals(boost::asio::io_context& context,
+                           std::function<void(int signal_number)> on_signal)
+    : signals_(context, SIGINT, SIGTERM), on_signal_(std::move(on_signal)) {
   std::signal(SIGPIPE, SIG_IGN);
   do_wait();
 }
@@ -20,19 +18,14 @@ void stop_signals::cancel() {
 
 void stop_signals::do_wait() {
   signals_.async_wait([this](const boost::system::error_code& ec, int signal_number) {
-    on_signal(ec, signal_number);
+    on_wait(ec, signal_number);
   });
 }
 
-void stop_signals::on_signal(const boost::system::error_code& ec, int /*signal_number*/) {
+void stop_signals::on_wait(const boost::system::error_code& ec, int signal_number) {
   if (ec) return;  // cancelled: shutdown is complete
-  ++received_;
-  if (received_ == 1) {
-    do_wait();  // keep listening: a second signal means "now"
-    on_graceful_();
-  } else {
-    on_hard_();
-  }
+  do_wait();       // keep listening: a later signal means "sooner"
+  on_signal_(signal_number);
 }
 
 report_signal::report_signal(boost::asio::io_context& context, std::function<void()> on_signal)

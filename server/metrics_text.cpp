@@ -1,5 +1,6 @@
 #include "server/metrics_text.hpp"
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 
@@ -55,9 +56,49 @@ std::string number(double value) {
 
 std::string reason(std::string_view name) { return "reason=\"" + std::string(name) + "\""; }
 
+double seconds(std::chrono::milliseconds ms) { return static_cast<double>(ms.count()) / 1000; }
+
+void impairment_families(exposition& out, const stats& s, const impairment::settings& now) {
+  out.family("echo_impairment_events_total", "counter",
+             "What the impairment stage did, by kind (see --delay, --throttle, --loss, ...).");
+  for (std::size_t i = 0; i < impairment::event_count; ++i) {
+    out.sample("echo_impairment_events_total",
+               "kind=\"" + std::string(impairment::event_names[i]) + "\"", s.impairment_events[i]);
+  }
+  const auto gauge = [&out](const char* name, const char* help, double value) {
+    out.family(name, "gauge", help);
+    out.sample(name, "", number(value));
+  };
+  gauge("echo_impairment_delay_seconds", "Delay added to each reply (--delay).",
+        seconds(now.delay));
+  gauge("echo_impairment_jitter_seconds", "Most random delay added on top (--jitter).",
+        seconds(now.jitter));
+  gauge("echo_impairment_throttle_bytes_per_second",
+        "Reply rate per connection or UDP source, 0 for none (--throttle).",
+        static_cast<double>(now.throttle));
+  gauge("echo_impairment_loss_ratio", "Share of UDP replies dropped (--loss).",
+        now.loss_percent / 100);
+  gauge("echo_impairment_reset_after_bytes",
+        "Bytes echoed before a picked connection is reset, 0 for never (--reset-after).",
+        static_cast<double>(now.reset_after));
+  gauge("echo_impairment_reset_chance_ratio",
+        "Share of connections picked for the reset (--reset-chance).",
+        now.reset_chance_percent / 100);
+  gauge("echo_impairment_slice_bytes", "Largest piece of a reply, 0 for whole (--slice).",
+        static_cast<double>(now.slice));
+  gauge("echo_impairment_slice_gap_seconds", "Pause between the pieces (--slice-gap).",
+        seconds(now.slice_gap));
+  gauge("echo_impairment_stall_after_bytes",
+        "Bytes read before a connection's reading stalls (--stall-after).",
+        static_cast<double>(now.stall_after));
+  gauge("echo_impairment_stall_seconds", "How long reading stalls, 0 for never (--stall).",
+        seconds(now.stall));
+}
+
 }  // namespace
 
-std::string prometheus_text(const stats& s, double process_start_time) {
+std::string prometheus_text(const stats& s, double process_start_time,
+                            const impairment::settings& impairment) {
   exposition out;
   out.family("echo_connections_accepted_total", "counter", "Connections accepted and served.");
   out.sample("echo_connections_accepted_total", "", s.connections_total);
@@ -94,6 +135,7 @@ std::string prometheus_text(const stats& s, double process_start_time) {
   for (std::size_t i = 0; i < udp_drop_names.size(); ++i) {
     out.sample("echo_udp_dropped_total", reason(udp_drop_names[i]), s.udp_dropped_by[i]);
   }
+  impairment_families(out, s, impairment);
 
   out.family("echo_connection_duration_seconds", "histogram",
              "How long connections lasted, from accept to close.");

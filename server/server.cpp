@@ -7,6 +7,7 @@
 #include "server/systemd.hpp"
 
 #include <algorithm>
+#include <csignal>
 #include <memory>
 
 namespace echo {
@@ -34,7 +35,7 @@ std::uint64_t ticks_of(std::chrono::seconds timeout) {
 }  // namespace
 
 server::server(server_options options, const logger& log, process_limits* shared,
-               impairment::control* impairments)
+               impairment::control* impairments, readiness* ready)
     : options_(std::move(options)),
       log_(log),
       access_(make_access_filter(options_.allow, options_.deny)),
@@ -45,6 +46,7 @@ server::server(server_options options, const logger& log, process_limits* shared
       impairments_(impairments != nullptr
                        ? *impairments
                        : own_impairments_.emplace(options_.impairment, options_.seed.value_or(0))),
+      readiness_(ready != nullptr ? *ready : own_readiness_),
       impairment_(impairments_.current(), impairments_.seed(), options_.worker_index),
       session_context_{options_.reply,
                        options_.message_wait,
@@ -66,10 +68,10 @@ server::server(server_options options, const logger& log, process_limits* shared
                        impairment_},
       listener_(context_, log_, stats_, [this](tcp_socket s) { on_accept(std::move(s)); }),
       udp_admission_(options_.udp_limits, access_),
-      signals_(
-          context_, [this] { stop(); }, [this] { close_everything(); }),
+      signals_(context_, [this](int signal_number) { on_stop_signal(signal_number); }),
       stats_total_([this] { return stats_; }),
-      grace_timer_(context_),
+      delay_timer_(context_),
+      drain_timer_(context_),
       sweep_timer_(context_) {
   registry_.on_empty([this] { finish_if_idle(); });
   impairments_.attach(context_, impairment_);
@@ -80,8 +82,9 @@ server::server(server_options options, const logger& log, process_limits* shared
       const double start_time =
           std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
               .count();
-      metrics_.emplace(
-          context_, log_, [this] { return stats_total_(); }, start_time);
+      admin_.emplace(
+          context_, log_, [this] { return stats_total_(); }, impairments_, readiness_,
+          admin_endpoint::settings{start_time, options_.admin_write});
     }
   }
 }
@@ -97,8 +100,10 @@ std::optional<std::string> server::open() {
     session_context_.tls = &*tls_context_;
     listener_.refuse_silently();
   }
-  if (metrics_) {
-    if (auto failure = metrics_->open(options_.admin_endpoint)) return failure;
+  if (admin_) {
+    if (auto failure = admin_->open(options_.admin_endpoint)) {
+      return (options_.metrics.empty() ? "--admin: " : "--metrics: ") + *failure;
+    }
   }
   if (auto failure = open_sockets()) return failure;
   is_open_ = true;
@@ -111,9 +116,10 @@ std::optional<std::string> server::open() {
   // With workers, the first announces for all (run_workers opens it last).
   if (options_.worker_index != 0) return std::nullopt;
   announce();
-  if (metrics_) {
-    metrics_->start();
-    const asio::ip::tcp::endpoint at = metrics_->local_endpoint();
+  readiness_.set(readiness::state::ready);
+  if (admin_) {
+    admin_->start();
+    const asio::ip::tcp::endpoint at = admin_->local_endpoint();
     log_.always_event("metrics", {{"address", at.address().to_string()}, {"port", at.port()}},
                       "metrics on " + format_endpoint(at));
   }
@@ -243,10 +249,40 @@ exit_code server::run() {
   return exit_code::ok;
 }
 
+// Every worker hears each signal and decides for itself; worker 0 speaks for all.
+void server::on_stop_signal(int signal_number) {
+  if (phase_ == shutdown_phase::draining) return close_everything();
+  // Ctrl+C is someone at a terminal: drain at once. So does a second signal during the delay.
+  if (phase_ == shutdown_phase::delaying || signal_number != SIGTERM ||
+      options_.shutdown_delay.count() == 0) {
+    return stop();
+  }
+  begin_shutdown_delay();
+}
+
+// --shutdown-delay: a balancer polling /readyz (or Kubernetes removing the endpoint) needs a while
+// to stop sending; until then new connections and datagrams are still served as usual.
+void server::begin_shutdown_delay() {
+  phase_ = shutdown_phase::delaying;
+  readiness_.set(readiness::state::stopping);
+  if (options_.worker_index == 0) {
+    systemd::notify_stopping();
+    const auto delay = static_cast<std::uint64_t>(options_.shutdown_delay.count());
+    log_.event(log_level::info, "shutdown_delay", {{"seconds", delay}},
+               "shutdown in " + std::to_string(delay) + " s: not ready, still serving");
+  }
+  delay_timer_.expires_after(options_.shutdown_delay);
+  delay_timer_.async_wait([this](const error_code& ec) {
+    if (!ec) stop();
+  });
+}
+
 void server::stop() {
-  if (is_stopping_) return;
-  is_stopping_ = true;
-  if (options_.worker_index == 0) systemd::notify_stopping();
+  if (phase_ == shutdown_phase::draining) return;
+  if (options_.worker_index == 0 && phase_ == shutdown_phase::serving) systemd::notify_stopping();
+  phase_ = shutdown_phase::draining;
+  readiness_.set(readiness::state::stopping);
+  delay_timer_.cancel();
   const std::size_t open = registry_.size();
   log_.event(log_level::info, "shutting_down", {{"open", open}},
              "shutting down" +
@@ -255,30 +291,34 @@ void server::stop() {
                                   (open == 1 ? "" : "s") + ", Ctrl+C again closes them now"));
   listener_.close();
   if (udp_) udp_->close();  // no connection to finish: a datagram is answered or not at all
-  if (metrics_) metrics_->close();
+  // The admin endpoint stays until the connections are gone, so /readyz says 503 while they drain.
   registry_.stop_all();
-  grace_timer_.expires_after(shutdown_grace);
-  grace_timer_.async_wait([this](const error_code& ec) {
+  if (options_.drain_timeout.count() == 0) return close_everything();
+  drain_timer_.expires_after(options_.drain_timeout);
+  drain_timer_.async_wait([this](const error_code& ec) {
     if (!ec) close_everything();
   });
   finish_if_idle();
 }
 
 void server::close_everything() {
-  is_stopping_ = true;
+  phase_ = shutdown_phase::draining;
+  readiness_.set(readiness::state::stopping);
+  delay_timer_.cancel();
   listener_.close();
   if (udp_) udp_->close();
-  if (metrics_) metrics_->close();
+  if (admin_) admin_->close();
   registry_.close_all();
   finish_if_idle();
 }
 
 // Once stopping and no session is left, drop the last waits so that run() returns by itself.
 void server::finish_if_idle() {
-  if (!is_stopping_ || !registry_.is_empty()) return;
-  grace_timer_.cancel();
+  if (phase_ != shutdown_phase::draining || !registry_.is_empty()) return;
+  drain_timer_.cancel();
   sweep_timer_.cancel();
   signals_.cancel();
+  if (admin_) admin_->close();
   if (stats_reporter_) stats_reporter_->cancel();
 }
 
@@ -287,7 +327,7 @@ void server::do_sweep() {
   sweep_timer_.expires_after(sweep_interval);
   sweep_timer_.async_wait([this](const error_code& ec) {
     // Also stop when shutdown finished while this wait was already queued.
-    if (ec || (is_stopping_ && registry_.is_empty())) return;
+    if (ec || (phase_ == shutdown_phase::draining && registry_.is_empty())) return;
     ++now_tick_;
     registry_.check_timeouts(now_tick_);
     do_sweep();

@@ -8,9 +8,9 @@
 #include "common/log.hpp"
 #include "common/signals.hpp"
 #include "server/access.hpp"
+#include "server/admin_endpoint.hpp"
 #include "server/impairment.hpp"
 #include "server/listener.hpp"
-#include "server/metrics_endpoint.hpp"
 #include "server/server_options.hpp"
 #include "server/session.hpp"
 #include "server/session_registry.hpp"
@@ -34,8 +34,6 @@ namespace echo {
 
 class server {
  public:
-  // How long sessions may finish their pending writes after the first stop signal.
-  static constexpr std::chrono::seconds shutdown_grace{2};
   // How often the timeout sweep runs: the resolution of --idle-timeout and --write-timeout.
   static constexpr std::chrono::seconds sweep_interval{1};
   // Descriptors kept back from the default --max-connections for the listener, the log, the
@@ -43,20 +41,22 @@ class server {
   static constexpr std::size_t reserved_descriptors = 32;
   static constexpr std::size_t min_default_max_connections = 1000;
 
-  // `shared` and `impairments`: the process's limits and impairment control when several workers
-  // share them (run_workers); without them the server has its own. They must outlive the server.
+  // `shared`, `impairments` and `ready`: the process's limits, impairment control and readiness
+  // when several workers share them (run_workers); without them the server has its own. They must
+  // outlive the server.
   server(server_options options, const logger& log, process_limits* shared = nullptr,
-         impairment::control* impairments = nullptr);
+         impairment::control* impairments = nullptr, readiness* ready = nullptr);
 
   // The descriptor limit less reserved_descriptors, and at least min_default_max_connections.
   static std::size_t default_max_connections();
 
   // Binds and listens (TCP, UDP with --udp, both on one port), then logs "listening on
-  // HOST:PORT (...)". Returns the reason on failure.
+  // HOST:PORT (...)". Worker 0, opened last, then reports the process ready (/readyz). Returns
+  // the reason on failure.
   std::optional<std::string> open();
   // open() if not yet done, then serves until shut down. Returns the process exit code.
   exit_code run();
-  // Graceful shutdown, as on the first SIGINT or SIGTERM. Call from the reactor's thread.
+  // Graceful shutdown at once (drain), as on the first SIGINT. Call from the reactor's thread.
   void stop();
 
   boost::asio::io_context& context() { return context_; }
@@ -74,6 +74,8 @@ class server {
   std::optional<std::string> adopt_passed_sockets();
   std::optional<std::string> open_udp(std::uint16_t port);
   void announce() const;
+  void on_stop_signal(int signal_number);
+  void begin_shutdown_delay();
   void on_accept(tcp_socket socket);
   void refuse(tcp_socket& socket, refusal reason, const std::string& peer, std::string_view why);
   void do_sweep();
@@ -92,6 +94,8 @@ class server {
   process_limits& limits_;
   std::optional<impairment::control> own_impairments_;  // unless given one
   impairment::control& impairments_;
+  readiness own_readiness_;  // unused when the constructor was given the process's
+  readiness& readiness_;
   impairment::reactor_state impairment_;     // this reactor's copy of the settings
   std::array<char, 64 * 1024> read_buffer_;  // shared by all sessions, see session_context
   std::optional<boost::asio::ssl::context> tls_context_;  // loaded by open() with --tls-cert
@@ -104,11 +108,15 @@ class server {
   stop_signals signals_;
   std::function<stats()> stats_total_;
   std::optional<stats_reporter> stats_reporter_;  // worker 0 only: one line for all
-  std::optional<metrics_endpoint> metrics_;       // worker 0 only, with --metrics
-  boost::asio::steady_timer grace_timer_;
+  std::optional<admin_endpoint> admin_;           // worker 0 only, with --admin
+  boost::asio::steady_timer delay_timer_;         // --shutdown-delay
+  boost::asio::steady_timer drain_timer_;         // --drain-timeout
   boost::asio::steady_timer sweep_timer_;
   bool is_open_ = false;
-  bool is_stopping_ = false;
+  // serving -> (SIGTERM with --shutdown-delay: delaying, not ready but serving) -> draining: no
+  // new connections, pending replies get --drain-timeout, then everything closes.
+  enum class shutdown_phase { serving, delaying, draining };
+  shutdown_phase phase_ = shutdown_phase::serving;
 };
 
 }  // namespace echo

@@ -45,8 +45,11 @@ Configuration: every option above but --config, --print-config, --help and
 environment variable (ECHO_SERVER_MAX_LINE=1024); the command line wins over
 the environment, which wins over the file. --print-config shows the result.
 
-Signals: SIGINT or SIGTERM shuts down gracefully (a second one at once);
-SIGUSR1 logs a stats line (connections, bytes, refused, timed out).
+Signals: SIGINT or SIGTERM shuts down gracefully: pending replies get
+--drain-timeout, a second signal closes everything at once. With
+--shutdown-delay, SIGTERM first keeps serving that long, not ready (/readyz
+503), and a second one drains at once; Ctrl+C never waits. SIGUSR1 logs a
+stats line (connections, bytes, refused, timed out).
 
 Exit codes: 0 after a clean shutdown (Ctrl+C, SIGTERM), 1 when it cannot run
 (address in use, permission denied), 2 for a bad flag or value.
@@ -578,12 +581,12 @@ std::vector<server_option> make_table() {
                     "can then degrade the service",
                     &o::admin_write),
       seconds_option("shutdown-delay", 0,
-                     "on SIGTERM, report not ready (/readyz 503) and keep serving this long "
-                     "before draining",
+                     "on SIGTERM (not Ctrl+C), report not ready (/readyz 503) and keep serving "
+                     "this long before draining",
                      &o::shutdown_delay),
       seconds_option("drain-timeout", 0,
                      "at shutdown, how long in-flight replies may take before the connections "
-                     "are closed",
+                     "are closed (0: close at once)",
                      &o::drain_timeout),
       // verbose and quiet: read by read_verbosity, since they set one level between them.
       custom_option("verbose,v", "", "also log each message received", server_option::kind::toggle,

@@ -33,6 +33,7 @@ exit_code run_workers(const server_options& options, const logger& log) {
       options.max_connections != 0 ? options.max_connections : server::default_max_connections(),
       options.max_handshakes);
   impairment::control impairments(options.impairment, options.seed.value_or(0));
+  readiness ready;  // /readyz: worker 0 serves it, any worker's shutdown turns it off
   std::vector<std::unique_ptr<server>> workers;
   std::uint16_t port = options.port;
   // Worker 0 announces "listening on" for all, so it opens last; the first to open learns the
@@ -54,7 +55,7 @@ exit_code run_workers(const server_options& options, const logger& log) {
         }
       }
     }
-    workers.push_back(std::make_unique<server>(own, log, &limits, &impairments));
+    workers.push_back(std::make_unique<server>(own, log, &limits, &impairments, &ready));
     if (auto failure = workers.back()->open()) {
       log.error(*failure);
       return exit_code::failure;

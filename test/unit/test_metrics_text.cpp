@@ -1,6 +1,6 @@
-// metrics_text: the Prometheus exposition text of a stats snapshot (what GET /metrics answers),
-// the mapping of a session's close reasons to the closed_total labels, and the sum of the
-// per-worker counters that --workers takes at scrape time.
+// metrics_text: the Prometheus exposition text of a stats snapshot and the impairment settings
+// (what GET /metrics answers), the mapping of a session's close reasons to the closed_total
+// labels, and the sum of the per-worker counters that --workers takes at scrape time.
 
 #include "server/metrics_text.hpp"
 
@@ -55,6 +55,26 @@ echo::stats known_stats() {
   s.count_ending(echo::ending::write_timeout, milliseconds(50));
   s.count_ending(echo::ending::error, milliseconds(50));
   s.count_ending(echo::ending::error, milliseconds(50));
+  for (int i = 0; i < 7; ++i) s.count(echo::impairment::event::delayed);
+  for (int i = 0; i < 2; ++i) s.count(echo::impairment::event::dropped);
+  s.count(echo::impairment::event::stalled);
+  return s;
+}
+
+// Every setting with a value of its own, each in the unit of its field: the page shows them in
+// base units (seconds, bytes, ratios).
+echo::impairment::settings known_impairment() {
+  echo::impairment::settings s;
+  s.delay = milliseconds(250);
+  s.jitter = milliseconds(5);
+  s.throttle = 256 * 1024;
+  s.loss_percent = 12.5;
+  s.reset_after = 4096;
+  s.reset_chance_percent = 50;
+  s.slice = 3;
+  s.slice_gap = milliseconds(10);
+  s.stall_after = 1024 * 1024;
+  s.stall = milliseconds(1500);
   return s;
 }
 
@@ -124,6 +144,50 @@ TEST_CASE("metrics_text: the whole page for a known snapshot", "[metrics_text]")
       "echo_udp_dropped_total{reason=\"denied\"} 1\n"
       "echo_udp_dropped_total{reason=\"error\"} 0\n"
       "echo_udp_dropped_total{reason=\"too_large\"} 0\n"
+      "# HELP echo_impairment_events_total What the impairment stage did, by kind (see --delay, "
+      "--throttle, --loss, ...).\n"
+      "# TYPE echo_impairment_events_total counter\n"
+      "echo_impairment_events_total{kind=\"delayed\"} 7\n"
+      "echo_impairment_events_total{kind=\"throttled\"} 0\n"
+      "echo_impairment_events_total{kind=\"dropped\"} 2\n"
+      "echo_impairment_events_total{kind=\"reset\"} 0\n"
+      "echo_impairment_events_total{kind=\"sliced\"} 0\n"
+      "echo_impairment_events_total{kind=\"stalled\"} 1\n"
+      "# HELP echo_impairment_delay_seconds Delay added to each reply (--delay).\n"
+      "# TYPE echo_impairment_delay_seconds gauge\n"
+      "echo_impairment_delay_seconds 0.25\n"
+      "# HELP echo_impairment_jitter_seconds Most random delay added on top (--jitter).\n"
+      "# TYPE echo_impairment_jitter_seconds gauge\n"
+      "echo_impairment_jitter_seconds 0.005\n"
+      "# HELP echo_impairment_throttle_bytes_per_second Reply rate per connection or UDP source, 0 "
+      "for none (--throttle).\n"
+      "# TYPE echo_impairment_throttle_bytes_per_second gauge\n"
+      "echo_impairment_throttle_bytes_per_second 262144\n"
+      "# HELP echo_impairment_loss_ratio Share of UDP replies dropped (--loss).\n"
+      "# TYPE echo_impairment_loss_ratio gauge\n"
+      "echo_impairment_loss_ratio 0.125\n"
+      "# HELP echo_impairment_reset_after_bytes Bytes echoed before a picked connection is reset, "
+      "0 "
+      "for never (--reset-after).\n"
+      "# TYPE echo_impairment_reset_after_bytes gauge\n"
+      "echo_impairment_reset_after_bytes 4096\n"
+      "# HELP echo_impairment_reset_chance_ratio Share of connections picked for the reset "
+      "(--reset-chance).\n"
+      "# TYPE echo_impairment_reset_chance_ratio gauge\n"
+      "echo_impairment_reset_chance_ratio 0.5\n"
+      "# HELP echo_impairment_slice_bytes Largest piece of a reply, 0 for whole (--slice).\n"
+      "# TYPE echo_impairment_slice_bytes gauge\n"
+      "echo_impairment_slice_bytes 3\n"
+      "# HELP echo_impairment_slice_gap_seconds Pause between the pieces (--slice-gap).\n"
+      "# TYPE echo_impairment_slice_gap_seconds gauge\n"
+      "echo_impairment_slice_gap_seconds 0.01\n"
+      "# HELP echo_impairment_stall_after_bytes Bytes read before a connection's reading stalls "
+      "(--stall-after).\n"
+      "# TYPE echo_impairment_stall_after_bytes gauge\n"
+      "echo_impairment_stall_after_bytes 1048576\n"
+      "# HELP echo_impairment_stall_seconds How long reading stalls, 0 for never (--stall).\n"
+      "# TYPE echo_impairment_stall_seconds gauge\n"
+      "echo_impairment_stall_seconds 1.5\n"
       "# HELP echo_connection_duration_seconds How long connections lasted, from accept to "
       "close.\n"
       "# TYPE echo_connection_duration_seconds histogram\n"
@@ -142,7 +206,7 @@ TEST_CASE("metrics_text: the whole page for a known snapshot", "[metrics_text]")
       "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
       "# TYPE process_start_time_seconds gauge\n"
       "process_start_time_seconds 1700000000.25\n";
-  REQUIRE(echo::prometheus_text(known_stats(), 1700000000.25) == expected);
+  REQUIRE(echo::prometheus_text(known_stats(), 1700000000.25, known_impairment()) == expected);
 }
 
 TEST_CASE("metrics_text: every family has HELP and TYPE before its samples", "[metrics_text]") {
@@ -159,6 +223,17 @@ TEST_CASE("metrics_text: every family has HELP and TYPE before its samples", "[m
       {"echo_bytes_sent_total", "counter"},
       {"echo_messages_total", "counter"},
       {"echo_tls_handshake_failures_total", "counter"},
+      {"echo_impairment_events_total", "counter"},
+      {"echo_impairment_delay_seconds", "gauge"},
+      {"echo_impairment_jitter_seconds", "gauge"},
+      {"echo_impairment_throttle_bytes_per_second", "gauge"},
+      {"echo_impairment_loss_ratio", "gauge"},
+      {"echo_impairment_reset_after_bytes", "gauge"},
+      {"echo_impairment_reset_chance_ratio", "gauge"},
+      {"echo_impairment_slice_bytes", "gauge"},
+      {"echo_impairment_slice_gap_seconds", "gauge"},
+      {"echo_impairment_stall_after_bytes", "gauge"},
+      {"echo_impairment_stall_seconds", "gauge"},
       {"echo_connection_duration_seconds", "histogram"},
       {"process_start_time_seconds", "gauge"},
   };
@@ -196,6 +271,15 @@ TEST_CASE("metrics_text: a fresh server shows every label at zero", "[metrics_te
   CHECK(text.find("echo_connection_duration_seconds_sum 0\n") != std::string::npos);
   CHECK(text.find("echo_connection_duration_seconds_count 0\n") != std::string::npos);
   CHECK(text.find("process_start_time_seconds 1\n") != std::string::npos);
+  // Impairments all off: every kind at zero, every setting at zero but the reset chance (100 %).
+  for (const char* kind : echo::impairment::event_names) {
+    CAPTURE(kind);
+    CHECK(text.find("echo_impairment_events_total{kind=\"" + std::string(kind) + "\"} 0\n") !=
+          std::string::npos);
+  }
+  CHECK(text.find("echo_impairment_delay_seconds 0\n") != std::string::npos);
+  CHECK(text.find("echo_impairment_throttle_bytes_per_second 0\n") != std::string::npos);
+  CHECK(text.find("echo_impairment_reset_chance_ratio 1\n") != std::string::npos);
 }
 
 TEST_CASE("metrics_text: histogram buckets are cumulative and +Inf equals _count",
