@@ -123,6 +123,7 @@ TEST_CASE("metrics_text: the whole page for a known snapshot", "[metrics_text]")
       "echo_udp_dropped_total{reason=\"denied\"} 1\n"
       "echo_udp_dropped_total{reason=\"error\"} 0\n"
       "echo_udp_dropped_total{reason=\"too_large\"} 0\n"
+      "echo_udp_dropped_total{reason=\"impairment_queue_full\"} 0\n"
       "# HELP echo_connection_duration_seconds How long connections lasted, from accept to "
       "close.\n"
       "# TYPE echo_connection_duration_seconds histogram\n"
