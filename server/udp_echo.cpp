@@ -203,7 +203,8 @@ bool udp_echo::prepare_reply(std::size_t i, std::size_t replies,
   return true;
 }
 
-// Whatever the socket cannot take at once is dropped: a reply is never queued.
+// Whatever the socket cannot take at once is dropped: a reply never waits for the send buffer.
+// The impairment stage's held replies come here too, once due.
 void udp_echo::send_replies(mmsghdr* messages, std::size_t count) {
   std::size_t next = 0;
   while (next < count) {
