@@ -168,7 +168,7 @@ std::optional<std::string> server::open_sockets() {
 }
 
 std::optional<std::string> server::open_udp(std::uint16_t port) {
-  udp_.emplace(context_, options_.reply, udp_admission_, log_, stats_);
+  udp_.emplace(context_, options_.reply, udp_admission_, impairment_, log_, stats_);
   return udp_->open({options_.address, port}, options_.workers > 1);
 }
 
@@ -192,7 +192,7 @@ std::optional<std::string> server::adopt_passed_sockets() {
     if (auto failure = listener_.adopt(options_.passed_fd)) return failure;
   }
   if (has_datagram) {
-    udp_.emplace(context_, options_.reply, udp_admission_, log_, stats_);
+    udp_.emplace(context_, options_.reply, udp_admission_, impairment_, log_, stats_);
     return udp_->adopt(options_.passed_udp_fd);
   }
   return std::nullopt;

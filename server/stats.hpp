@@ -86,7 +86,8 @@ std::string_view ending_word(ending why);
 // receive slot (never echoed cut); send_buffer_full: the socket could not take the reply at once
 // (never queued); low_port: a source port below 1024 or 0 (see udp_echo.hpp); denied: --deny or
 // not --allow; error: sendmmsg failed otherwise; too_large: --prefix or --ack made the reply larger
-// than a datagram can be (the datagram was nearly the largest).
+// than a datagram can be (the datagram was nearly the largest); impairment_queue_full: the
+// impairment stage's queue of held replies (--delay, --jitter, --throttle) was full.
 enum class udp_drop {
   rate_limited,
   low_port,
@@ -94,10 +95,12 @@ enum class udp_drop {
   send_buffer_full,
   denied,
   error,
-  too_large
+  too_large,
+  impairment_queue_full
 };
-constexpr std::array<std::string_view, 7> udp_drop_names = {
-    "rate_limited", "low_port", "truncated", "send_buffer_full", "denied", "error", "too_large"};
+constexpr std::array<std::string_view, 8> udp_drop_names = {
+    "rate_limited", "low_port", "truncated", "send_buffer_full",
+    "denied",       "error",    "too_large", "impairment_queue_full"};
 
 struct stats {
   // Upper bounds, in seconds, of the connection-duration histogram's buckets; one more bucket

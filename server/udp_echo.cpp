@@ -41,13 +41,17 @@ std::string format_source(const sockaddr_storage& source) {
 }  // namespace
 
 udp_echo::udp_echo(asio::io_context& context, const reply_config& reply, udp_admission& admission,
-                   const logger& log, stats& counters, std::size_t slot_size)
+                   impairment::reactor_state& impairment, const logger& log, stats& counters,
+                   std::size_t slot_size)
     : socket_(context),
       reply_(reply),
       admission_(admission),
       log_(log),
       counters_(counters),
-      slot_size_(slot_size) {}
+      slot_size_(slot_size),
+      impairment_(context, impairment, counters,
+                  [this](mmsghdr* messages, std::size_t count) { send_replies(messages, count); }) {
+}
 
 std::optional<std::string> udp_echo::open(const udp::endpoint& endpoint, bool is_port_shared) {
   const std::string where = format_endpoint(endpoint.address(), endpoint.port()) + " (udp)";
@@ -97,8 +101,10 @@ void udp_echo::start() {
   do_wait();
 }
 
+// Held replies are dropped: a datagram is answered now or not at all.
 void udp_echo::close() {
   is_closed_ = true;
+  impairment_.close();
   error_code ignored;
   socket_.close(ignored);
 }
@@ -142,7 +148,8 @@ std::size_t udp_echo::echo_batch(std::chrono::steady_clock::time_point now) {
     counters_.udp_bytes_in += in_[i].msg_len;
     if (prepare_reply(i, replies, now)) ++replies;
   }
-  send_replies(replies);
+  if (impairment_.is_active()) replies = impairment_.filter(out_.data(), replies, now);
+  send_replies(out_.data(), replies);
   return count;
 }
 
@@ -196,16 +203,17 @@ bool udp_echo::prepare_reply(std::size_t i, std::size_t replies,
   return true;
 }
 
-// Whatever the socket cannot take at once is dropped: a reply is never queued.
-void udp_echo::send_replies(std::size_t count) {
+// Whatever the socket cannot take at once is dropped: a reply never waits for the send buffer.
+// The impairment stage's held replies come here too, once due.
+void udp_echo::send_replies(mmsghdr* messages, std::size_t count) {
   std::size_t next = 0;
   while (next < count) {
-    const int sent = ::sendmmsg(socket_.native_handle(), out_.data() + next,
+    const int sent = ::sendmmsg(socket_.native_handle(), messages + next,
                                 static_cast<unsigned>(count - next), MSG_DONTWAIT);
     if (sent > 0) {
       for (std::size_t i = next; i < next + static_cast<std::size_t>(sent); ++i) {
         ++counters_.udp_datagrams_out;
-        counters_.udp_bytes_out += out_[i].msg_len;
+        counters_.udp_bytes_out += messages[i].msg_len;
       }
       next += static_cast<std::size_t>(sent);
       continue;
@@ -217,7 +225,7 @@ void udp_echo::send_replies(std::size_t count) {
     // This one reply failed (an address the route refuses, say): drop it, send the rest.
     if (error_log_.admit()) {
       log_.warning("udp: reply to " +
-                   format_source(*static_cast<sockaddr_storage*>(out_[next].msg_hdr.msg_name)) +
+                   format_source(*static_cast<sockaddr_storage*>(messages[next].msg_hdr.msg_name)) +
                    " failed: " + std::string(std::strerror(errno)));
     }
     counters_.count_udp_drop(udp_drop::error);

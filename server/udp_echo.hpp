@@ -16,14 +16,21 @@
 // a slot, touched only as far as datagrams fill them). Nothing is queued either: a reply the
 // socket's send buffer cannot take at once (EAGAIN) is dropped and counted, as a router would.
 //
+// Impairment (--loss, --delay, --jitter, --throttle, or the admin endpoint at run time): while any
+// is on, each batch of replies goes through udp_impairment before sendmmsg, which drops some and
+// holds some in its bounded queue (sent later by its timer, through the same send_replies). While
+// all are off, the batch pays one test.
+//
 // Safe to expose (see udp_admission.hpp): datagrams from ports below 1024 or port 0 are never
 // answered (echo <-> chargen loops, reflection off well-known services), unless allow_low_ports;
 // --allow/--deny and the rate limits apply to each datagram before any reply is built.
 
 #include "common/log.hpp"
 #include "common/reply_policy.hpp"
+#include "server/impairment.hpp"
 #include "server/stats.hpp"
 #include "server/udp_admission.hpp"
+#include "server/udp_impairment.hpp"
 
 #include <sys/socket.h>
 
@@ -50,7 +57,8 @@ class udp_echo {
   static constexpr std::size_t default_slot_size = 64 * 1024;
 
   udp_echo(boost::asio::io_context& context, const reply_config& reply, udp_admission& admission,
-           const logger& log, stats& counters, std::size_t slot_size = default_slot_size);
+           impairment::reactor_state& impairment, const logger& log, stats& counters,
+           std::size_t slot_size = default_slot_size);
   udp_echo(const udp_echo&) = delete;
   udp_echo& operator=(const udp_echo&) = delete;
 
@@ -73,7 +81,8 @@ class udp_echo {
   std::size_t echo_batch(std::chrono::steady_clock::time_point now);
   // Fills replies_[sent] for datagram i, or counts why it gets none. Returns whether it replies.
   bool prepare_reply(std::size_t i, std::size_t replies, std::chrono::steady_clock::time_point now);
-  void send_replies(std::size_t count);
+  // Sends messages[0..count): this batch's replies, or the impairment stage's held ones.
+  void send_replies(mmsghdr* messages, std::size_t count);
   void log_datagram(std::size_t i) const;
 
   boost::asio::ip::udp::socket socket_;
@@ -89,6 +98,7 @@ class udp_echo {
   // Two pieces per reply at most: prefix + datagram, or ack text + the datagram's line ending.
   std::array<std::array<iovec, 2>, batch> out_iov_{};
   std::array<mmsghdr, batch> out_{};
+  udp_impairment impairment_;
   log_throttle error_log_{std::chrono::seconds(1)};
   bool is_closed_ = false;
 };

@@ -1,6 +1,7 @@
 // No heap allocation per echoed message in steady state: a global operator new that counts, an
 // in-process server (port 0) and a client on the server's own io_context, and 10,000 ping-pongs
-// after a warm-up. Also none per datagram in the UDP gatekeepers (address filter, rate limiters).
+// after a warm-up. Also none per datagram in the UDP gatekeepers (address filter, rate limiters),
+// nor per reply the UDP impairment stage holds.
 // Its own executable, because it replaces the global operator new.
 
 #include "common/address_filter.hpp"
@@ -202,6 +203,55 @@ TEST_CASE("allocations: none per UDP datagram in steady state", "[unit][allocati
   CHECK(measure.echoed == measured);
   CHECK(measure.last_reply_size == reply_size);
   INFO(counted << " allocations in " << measured << " datagrams (server and client together)");
+  CHECK(counted == 0);
+}
+
+TEST_CASE("allocations: none per UDP reply held by the impairment stage, in steady state",
+          "[unit][allocations]") {
+  const echo::logger log(echo::log_level::error);
+  echo::server_options options;
+  options.address = asio::ip::make_address("127.0.0.1");
+  options.port = 0;
+  options.udp = true;
+  options.tcp = false;
+  // Every reply held 1 ms and paced, so each goes through the queue, its buffers and the timer.
+  options.impairment.delay = std::chrono::milliseconds(1);
+  options.impairment.throttle = 1024 * 1024;
+  echo::server server(options, log);
+  REQUIRE_FALSE(server.open());
+
+  asio::ip::udp::socket client(server.context(), asio::ip::udp::v4());
+  client.connect({server.local_endpoint().address(), server.local_endpoint().port()});
+
+  constexpr std::size_t warm_up = 100;
+  constexpr std::size_t measured = 1'000;
+  std::size_t counted = 0;
+  std::chrono::steady_clock::time_point started;
+  std::chrono::steady_clock::duration took{};
+  datagram_ping_pong measure(client, measured, [&] {
+    is_counting = false;
+    counted = allocations;
+    took = std::chrono::steady_clock::now() - started;
+    error_code ignored;
+    client.close(ignored);
+    server.stop();
+  });
+  datagram_ping_pong warm(client, warm_up, [&] {
+    allocations = 0;
+    is_counting = true;
+    started = std::chrono::steady_clock::now();
+    measure.start();
+  });
+  warm.start();
+  server.context().run_for(std::chrono::seconds(30));
+  is_counting = false;
+
+  CHECK(warm.echoed == warm_up);
+  CHECK(measure.echoed == measured);
+  // Each reply was held: a round trip takes the delay at least.
+  CHECK(std::chrono::duration_cast<std::chrono::milliseconds>(took).count() >=
+        options.impairment.delay.count() * static_cast<long>(measured));
+  INFO(counted << " allocations in " << measured << " held replies (server and client together)");
   CHECK(counted == 0);
 }
 

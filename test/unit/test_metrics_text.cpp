@@ -144,6 +144,7 @@ TEST_CASE("metrics_text: the whole page for a known snapshot", "[metrics_text]")
       "echo_udp_dropped_total{reason=\"denied\"} 1\n"
       "echo_udp_dropped_total{reason=\"error\"} 0\n"
       "echo_udp_dropped_total{reason=\"too_large\"} 0\n"
+      "echo_udp_dropped_total{reason=\"impairment_queue_full\"} 0\n"
       "# HELP echo_impairment_events_total What the impairment stage did, by kind (see --delay, "
       "--throttle, --loss, ...).\n"
       "# TYPE echo_impairment_events_total counter\n"
