@@ -63,6 +63,8 @@ class server {
   // Where it listens: the TCP listener's address, or with --no-tcp the UDP socket's.
   boost::asio::ip::tcp::endpoint local_endpoint() const;
   const stats& counters() const { return stats_; }
+  // The process's impairment settings (the admin endpoint's PUT and DELETE change them).
+  impairment::control& impairments() { return impairments_; }
   // What the stats line of worker 0 reports: by default its own counters; run_workers gives it
   // the sum of every worker's. Call before run().
   void report_stats_of(std::function<stats()> total) { stats_total_ = std::move(total); }

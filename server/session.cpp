@@ -131,6 +131,12 @@ void session::on_handshake(const error_code& ec) {
 }
 
 void session::stop() {
+  // Replies held by the impairment stage are written first; the pending read, if any, ends
+  // unanswered (on_first_bytes and on_rest see writing_then_stop).
+  if (stage_holds() && phase_ != phase::finishing) {
+    phase_ = phase::writing_then_stop;
+    return impaired().when_drained([self = shared_from_this()] { self->close(ending::shutdown); });
+  }
   // With a write pending, on_write closes once it completes; otherwise only a read is pending.
   if (phase_ != phase::writing && phase_ != phase::writing_last) return close(ending::shutdown);
   phase_ = phase::writing_then_stop;
@@ -144,7 +150,10 @@ void session::close(ending why, const error_code& ec) {
   // Cancels the pending read or write: their handlers see phase::closed.
   error_code ignored;
   transport_.socket().close(ignored);
-  if (timer_) timer_->cancel();
+  if (on_demand_) {
+    on_demand_->timer.cancel();
+    if (on_demand_->impaired) on_demand_->impaired->cancel();
+  }
   wait_.stop();
 }
 
@@ -165,10 +174,10 @@ void session::do_read() {
 }
 
 void session::on_first_bytes(const error_code& ec, std::size_t n) {
-  if (phase_ == phase::closed) return;
+  if (phase_ == phase::closed || phase_ == phase::writing_then_stop) return;
   phase_ = phase::reading;
   // TLS: this read raced the pause; one the pause cancelled answers the partial message.
-  if (wait_.is_on() && wait_.read_ended(*timer_, ec)) return answer_partial();
+  if (wait_.is_on() && wait_.read_ended(timer(), ec)) return answer_partial();
   if (ec) return on_read(ec, {});
   on_read(ec, first_bytes_.take(n, transport_, shared_buffer()));
 }
@@ -206,6 +215,11 @@ void session::do_next() {
   policy_.release_memory();
   outbox_.release_memory();
   phase_ = phase::reading;
+  if (context_.impairment.is_active() && impaired().should_stall(bytes_in_)) {
+    return impaired().stall([self = shared_from_this()] {
+      self->policy_.has_partial() ? self->do_await_rest() : self->do_read();
+    });
+  }
   policy_.has_partial() ? do_await_rest() : do_read();
 }
 
@@ -219,7 +233,7 @@ void session::do_await_rest() {
 }
 
 void session::on_rest(message_wait::outcome won, const error_code& ec, std::string_view data) {
-  if (phase_ == phase::closed) return;
+  if (phase_ == phase::closed || phase_ == phase::writing_then_stop) return;
   phase_ = phase::reading;
   if (won == message_wait::outcome::pause) return answer_partial();
   if (won == message_wait::outcome::failed) return close(ending_for(ec), ec);
@@ -237,6 +251,7 @@ void session::do_write(std::string_view bytes) {
   // Every message of a line mode has a reply, so this is where they are counted.
   if (const std::uint64_t messages = policy_.take_messages())
     context_.counters.messages += messages;
+  if (is_impaired()) return do_impaired_write(bytes);
   if (phase_ != phase::writing_last) phase_ = phase::writing;
   last_activity_tick_ = context_.now_tick;
   error_code ec;
@@ -262,6 +277,56 @@ void session::on_write(const error_code& ec, std::size_t n) {
   do_reply_rest();
 }
 
+// While an impairment is on, and after, until the stage has written what it holds (so that order
+// is kept): one flag to test on the data path when none ever was.
+bool session::is_impaired() const { return context_.impairment.is_active() || stage_holds(); }
+
+bool session::stage_holds() const {
+  return on_demand_ && on_demand_->impaired && !on_demand_->impaired->is_empty();
+}
+
+impaired_stream& session::impaired() {
+  on_demand& p = parts();
+  if (!p.impaired) {
+    const std::weak_ptr<void> owner = shared_from_this();
+    p.impaired = std::make_unique<impaired_stream>(
+        transport_, context_.impairment, context_.counters, owner,
+        impaired_stream::hooks{[this] { on_held(); },
+                               [this](std::size_t n) {
+                                 bytes_out_ += n;
+                                 context_.counters.bytes_out += n;
+                                 last_activity_tick_ = context_.now_tick;
+                               },
+                               [this](const error_code& ec) {
+                                 events::write_failed(context_.log, peer_, ec);
+                                 close(ending_for(ec), ec);
+                               },
+                               [this] {
+                                 error_code ignored;
+                                 transport_.socket().set_option(asio::socket_base::linger(true, 0),
+                                                                ignored);
+                                 close(ending::impairment_reset);
+                               }},
+        bytes_out_);
+  }
+  return *p.impaired;
+}
+
+// The stage takes the reply (server/impaired_stream); the session reads on unless it holds as
+// much as it may, and then once it has room (on_held).
+void session::do_impaired_write(std::string_view bytes) {
+  if (phase_ != phase::writing_last && phase_ != phase::writing_then_stop) phase_ = phase::writing;
+  last_activity_tick_ = context_.now_tick;
+  if (impaired().hold(bytes)) on_held();
+}
+
+void session::on_held() {
+  if (phase_ == phase::closed) return;
+  if (phase_ == phase::writing_last) return finish(ending::eof);
+  if (phase_ == phase::writing_then_stop) return;  // stop() waits for the stage to drain
+  do_reply_rest();
+}
+
 // After a write: the policy may have ended the connection (--once, a line over --max-line);
 // otherwise the rest of the same read's replies, a piece at a time, before reading on.
 void session::do_reply_rest() {
@@ -282,6 +347,11 @@ void session::do_reply_rest() {
 // Ends a connection whose last reply is written, gracefully (see transport::async_finish),
 // within linger_timeout.
 void session::finish(ending why) {
+  if (stage_holds()) {
+    phase_ = phase::writing;  // under --write-timeout while the stage writes the rest
+    return on_demand_->impaired->when_drained(
+        [self = shared_from_this(), why] { self->finish(why); });
+  }
   ending_ = why;
   phase_ = phase::finishing;
   const bool is_peer_done = why == ending::eof;  // its EOF is in

@@ -22,6 +22,7 @@
 #include "common/log.hpp"
 #include "common/reply_policy.hpp"
 #include "server/first_bytes.hpp"
+#include "server/impaired_stream.hpp"
 #include "server/impairment.hpp"
 #include "server/message_wait.hpp"
 #include "server/outbox.hpp"
@@ -113,16 +114,30 @@ class session : public std::enable_shared_from_this<session> {
   void answer_partial();
   void do_write(std::string_view bytes);
   void on_write(const boost::system::error_code& ec, std::size_t n);
+  bool is_impaired() const;
+  bool stage_holds() const;
+  void do_impaired_write(std::string_view bytes);
+  void on_held();
   void do_reply_rest();
   void finish(ending why);
   // The reactor's read buffer, which no session keeps anything in across handlers.
   boost::asio::mutable_buffer shared_buffer() const {
     return boost::asio::buffer(context_.read_buffer, context_.read_buffer_size);
   }
-  // Made on first use: see timer_.
-  steady_timer& timer() {
-    if (!timer_) timer_ = std::make_unique<steady_timer>(transport_.socket().get_executor());
-    return *timer_;
+  // Made on first use: see on_demand_.
+  steady_timer& timer() { return parts().timer; }
+  impaired_stream& impaired();
+
+  // What most sessions never need (a pause in a line mode, a lingering close, an impairment), made
+  // on first use, so that an idle session is smaller without it.
+  struct on_demand {
+    explicit on_demand(const executor& e) : timer(e) {}
+    steady_timer timer;
+    std::unique_ptr<impaired_stream> impaired;  // the impairment stage, once one was on
+  };
+  on_demand& parts() {
+    if (!on_demand_) on_demand_ = std::make_unique<on_demand>(transport_.socket().get_executor());
+    return *on_demand_;
   }
 
   slot_pool::slot connection_slot_;
@@ -130,9 +145,7 @@ class session : public std::enable_shared_from_this<session> {
   slot_pool::slot handshake_slot_;  // from the TLS state's making to the handshake's end
   // Only until the PROXY header stage has decided.
   std::unique_ptr<admission> admission_;
-  // Made on first use (a pause in a line mode, a lingering close): most sessions never need one,
-  // and an idle session is smaller without it.
-  std::unique_ptr<steady_timer> timer_;
+  std::unique_ptr<on_demand> on_demand_;
   const session_context& context_;
   reply_policy policy_;
   boost::asio::ip::tcp::endpoint peer_;  // formatted only for a log line (server/events)

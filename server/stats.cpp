@@ -33,6 +33,8 @@ std::size_t metric_label(ending why) {
       return label("write_timeout");
     case ending::shutdown:
       return label("shutdown");
+    case ending::impairment_reset:
+      return label("impairment");
     case ending::refused:
     case ending::no_proxy_header:
     case ending::bad_proxy_header:
@@ -72,6 +74,8 @@ std::string_view ending_word(ending why) {
       return "TLS handshake failed";
     case ending::line_too_long:
       return "line too long";
+    case ending::impairment_reset:
+      return "reset by --reset-after";
     case ending::error:
       return "";
   }

@@ -55,7 +55,8 @@ constexpr std::array<std::string_view, 5> refusal_names = {
 
 // Why a connection ended. Each has its own word in the "closed" log line (ending_word), and
 // several share one label of echo_connections_closed_total (metric_label). once: --once answered;
-// peer_stopped_reading: a broken pipe; error: any other error code, whose wording the line shows.
+// peer_stopped_reading: a broken pipe; impairment_reset: --reset-after's; error: any other error
+// code, whose wording the line shows.
 enum class ending {
   eof,
   once,
@@ -71,9 +72,10 @@ enum class ending {
   tls_handshake_failed,
   line_too_long,
   error,
+  impairment_reset,  // --reset-after: reset on purpose
 };
-constexpr std::array<std::string_view, 6> ending_labels = {"eof",           "reset", "idle_timeout",
-                                                           "write_timeout", "error", "shutdown"};
+constexpr std::array<std::string_view, 7> ending_labels = {
+    "eof", "reset", "idle_timeout", "write_timeout", "error", "shutdown", "impairment"};
 // The index in ending_labels (and stats::closed_by) of the label `why` is counted under.
 std::size_t metric_label(ending why);
 // "eof", "reset by peer", "idle timeout"...; "" for ending::error, which the closed line words

@@ -90,6 +90,7 @@ TEST_CASE("metrics_text: the whole page for a known snapshot", "[metrics_text]")
       "echo_connections_closed_total{reason=\"write_timeout\"} 1\n"
       "echo_connections_closed_total{reason=\"error\"} 2\n"
       "echo_connections_closed_total{reason=\"shutdown\"} 1\n"
+      "echo_connections_closed_total{reason=\"impairment\"} 0\n"
       "# HELP echo_bytes_received_total Bytes read from clients.\n"
       "# TYPE echo_bytes_received_total counter\n"
       "echo_bytes_received_total 3456\n"
