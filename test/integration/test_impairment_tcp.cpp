@@ -365,6 +365,7 @@ TEST_CASE("impairment tcp: --delay 2000 holds a bounded amount: an upload stops,
   const read_result early = client.read(1, deadline::in(milliseconds(1)));
   CHECK(early.data.empty());
   const read_result first = client.read(1, deadline::in(seconds(5)));
-  CHECK(first.data == "u");
+  REQUIRE_FALSE(first.data.empty());
+  CHECK(first.data.find_first_not_of('u') == std::string::npos);
   CHECK(clock::now() - start >= milliseconds(1900));
 }
