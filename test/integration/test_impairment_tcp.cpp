@@ -6,6 +6,7 @@
 // unimpaired server fails it.
 
 #include "support/echo_client.hpp"
+#include "support/metrics_scrape.hpp"
 #include "support/process.hpp"
 #include "support/running_server.hpp"
 #include "support/tcp_client.hpp"
@@ -368,4 +369,84 @@ TEST_CASE("impairment tcp: --delay 2000 holds a bounded amount: an upload stops,
   REQUIRE_FALSE(first.data.empty());
   CHECK(first.data.find_first_not_of('u') == std::string::npos);
   CHECK(clock::now() - start >= milliseconds(1900));
+}
+
+TEST_CASE("impairment tcp: each kind of event is counted in the metrics",
+          "[integration][impairment][metrics]") {
+  running_server server({"-q", "--admin", "127.0.0.1:0", "--delay", "5", "--throttle", "1M",
+                         "--slice", "100", "--slice-gap", "1", "--stall-after", "100", "--stall",
+                         "20", "--reset-after", "1000"});
+  const std::uint16_t admin = metrics_port(server);
+  // 200 bytes come back whole; 2,000 bytes are cut at 1,000 by a reset.
+  CHECK(run_python(reset_pattern,
+                   {server.host(), std::to_string(server.port()), "1", "200", "1000"}) == "N\n");
+  CHECK(run_python(reset_pattern,
+                   {server.host(), std::to_string(server.port()), "1", "2000", "1000"}) == "R\n");
+  const auto events = [](const std::string& kind) {
+    return "echo_impairment_events_total{kind=\"" + kind + "\"}";
+  };
+  const auto [page, is_done] = wait_for_page(admin, [&](const std::string& p) {
+    return metric_value(p, events("reset")).value_or(0) >= 1 &&
+           metric_value(p, events("stalled")).value_or(0) >= 2;
+  });
+  INFO(page);
+  CHECK(is_done);
+  CHECK(metric_value(page, events("delayed")).value_or(0) >= 2);
+  CHECK(metric_value(page, events("throttled")).value_or(0) >= 2);
+  CHECK(metric_value(page, events("sliced")).value_or(0) >= 2);
+  CHECK(metric_value(page, events("stalled")) == std::optional<double>(2));
+  CHECK(metric_value(page, events("reset")) == std::optional<double>(1));
+  CHECK(metric_value(page, events("dropped")) == std::optional<double>(0));
+}
+
+TEST_CASE("impairment tcp: PUT /impairment slows an open connection's next echo, DELETE restores",
+          "[integration][impairment][admin]") {
+  running_server server({"-q", "--admin", "127.0.0.1:0", "--admin-write"});
+  // One echo connection, open throughout: its round trip before, right after the PUT's 200, and
+  // right after the DELETE's 200, with the time from each 200 to the echo sent after it.
+  constexpr const char* put_then_delete = R"(
+import http.client, socket, sys, time
+host, port, admin = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.create_connection((host, port), timeout=5)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+def round_trip():
+    start = time.monotonic()
+    s.sendall(b'ping\n')
+    got = b''
+    while not got.endswith(b'\n'):
+        chunk = s.recv(100)
+        if not chunk:
+            sys.exit('eof')
+        got += chunk
+    assert got == b'ping\n', got
+    return (time.monotonic() - start) * 1000
+def request(method, body=None):
+    c = http.client.HTTPConnection('127.0.0.1', admin, timeout=5)
+    c.request(method, '/impairment', body=body)
+    r = c.getresponse()
+    r.read()
+    c.close()
+    if r.status != 200:
+        sys.exit('%s: %d' % (method, r.status))
+    return time.monotonic()
+before = round_trip()
+answered = request('PUT', '{"delay_ms":100}')
+gap_put = (time.monotonic() - answered) * 1000
+slowed = round_trip()
+answered = request('DELETE')
+gap_delete = (time.monotonic() - answered) * 1000
+restored = round_trip()
+print('%.1f %.1f %.1f %.1f %.1f' % (before, gap_put, slowed, gap_delete, restored))
+)";
+  const std::vector<double> r =
+      numbers(run_python(put_then_delete, {server.host(), std::to_string(server.port()),
+                                           std::to_string(metrics_port(server))}));
+  REQUIRE(r.size() == 5);
+  INFO("before " << r[0] << " ms; echo sent " << r[1] << " ms after PUT's 200, took " << r[2]
+                 << " ms; sent " << r[3] << " ms after DELETE's 200, took " << r[4] << " ms");
+  CHECK(r[0] < 20);
+  CHECK(r[1] < 100);
+  CHECK(r[2] >= 100);
+  CHECK(r[3] < 100);
+  CHECK(r[4] < 20);
 }
