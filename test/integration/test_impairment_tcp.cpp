@@ -450,3 +450,15 @@ print('%.1f %.1f %.1f %.1f %.1f' % (before, gap_put, slowed, gap_delete, restore
   CHECK(r[3] < 100);
   CHECK(r[4] < 20);
 }
+
+TEST_CASE("impairment tcp: SIGTERM with held replies for a client that left still exits",
+          "[integration][impairment][shutdown]") {
+  running_server server({"-q", "--delay", "2000"});
+  {
+    // More than the 256 KiB a connection holds, so the session has stopped reading; then gone.
+    tcp_client client = tcp_client::connect(server.host(), server.port());
+    client.send_all(std::string(300'000, 'x'));
+  }
+  // The closed line comes when the held replies meet the closed socket, 2 s on; SIGTERM before.
+  CHECK(server.stop(SIGTERM, deadline::in(seconds(6))) == std::optional<int>(0));
+}
