@@ -63,10 +63,10 @@ double json_field(const std::string& json, const std::string& name) {
   return std::stod(match[1]);
 }
 
-// One echo-client --bench run on one connection, one message in flight, `duration` seconds.
-std::string bench(const running_server& server, const std::string& duration = "1.5") {
-  const run_result r = run_client({"-p", std::to_string(server.port()), "--bench", "--duration",
-                                   duration, "--warmup", "0.2", "--json"},
+// One echo-client --bench run of 1.5 s, one message in flight per connection.
+std::string bench(const running_server& server, const std::string& connections = "1") {
+  const run_result r = run_client({"-p", std::to_string(server.port()), "--bench", "--connections",
+                                   connections, "--duration", "1.5", "--warmup", "0.2", "--json"},
                                   {}, deadline::in(seconds(10)));
   INFO("stdout: " << r.out << "\nstderr: " << r.err);
   REQUIRE(r.exit_code == std::optional<int>(0));
@@ -117,22 +117,23 @@ TEST_CASE("impairment tcp: --delay 50 holds every reply 50 ms",
 
 TEST_CASE("impairment tcp: --jitter widens the spread of round trips, never the byte order",
           "[integration][impairment][jitter]") {
+  // Four connections, so that p99 is not simply the slowest of a few dozen round trips.
   double steady_spread_ms = 0;
   {
     running_server server({"-q", "--delay", "20"});
-    const std::string json = bench(server);
+    const std::string json = bench(server, "4");
     steady_spread_ms = (json_field(json, "p99_us") - json_field(json, "p50_us")) / 1000;
     CHECK(json_field(json, "p50_us") / 1000 >= 20);
   }
   CHECK(steady_spread_ms < 10);
 
   running_server server({"-q", "--delay", "20", "--jitter", "40"});
-  const std::string json = bench(server);
+  const std::string json = bench(server, "4");
   const double p50_ms = json_field(json, "p50_us") / 1000;
   const double spread_ms = json_field(json, "p99_us") / 1000 - p50_ms;
   CHECK(spread_ms > 15);
   CHECK(p50_ms >= 20);
-  CHECK(json_field(json, "max_us") / 1000 <= 20 + 40 + 15);
+  CHECK(p50_ms <= 20 + 40);
 
   // 100 numbered lines back to back, so several sit in the stage at once with different delays:
   // they still come back as sent.
@@ -339,7 +340,7 @@ print('%.3f %.3f %.3f %d' % (first, sent_at[0], total, 1 if got == data else 0))
 
 TEST_CASE("impairment tcp: --delay 2000 holds a bounded amount: an upload stops, memory stays",
           "[integration][impairment][delay][backpressure]") {
-  running_server server({"-q", "--delay", "2000"});
+  running_server server({"--delay", "2000"});
   tcp_client client = tcp_client::connect(server.host(), server.port());
   const auto rss_before = resident_bytes(server.proc().pid());
   REQUIRE(rss_before > 0);
@@ -369,6 +370,10 @@ TEST_CASE("impairment tcp: --delay 2000 holds a bounded amount: an upload stops,
   REQUIRE_FALSE(first.data.empty());
   CHECK(first.data.find_first_not_of('u') == std::string::npos);
   CHECK(clock::now() - start >= milliseconds(1900));
+  // The client resets, so that its pending echo fails at once and the server has nothing left
+  // to drain when the test stops it (draining held replies at SIGTERM is the next test).
+  client.reset();
+  CHECK(server.wait_for_log("(reset by peer)"));
 }
 
 TEST_CASE("impairment tcp: each kind of event is counted in the metrics",
