@@ -117,18 +117,18 @@ TEST_CASE("impairment tcp: --delay 50 holds every reply 50 ms",
 
 TEST_CASE("impairment tcp: --jitter widens the spread of round trips, never the byte order",
           "[integration][impairment][jitter]") {
-  // Four connections, so that p99 is not simply the slowest of a few dozen round trips.
+  // Eight connections, so that p99 is not simply the slowest of a few dozen round trips.
   double steady_spread_ms = 0;
   {
     running_server server({"-q", "--delay", "20"});
-    const std::string json = bench(server, "4");
+    const std::string json = bench(server, "8");
     steady_spread_ms = (json_field(json, "p99_us") - json_field(json, "p50_us")) / 1000;
     CHECK(json_field(json, "p50_us") / 1000 >= 20);
   }
   CHECK(steady_spread_ms < 10);
 
   running_server server({"-q", "--delay", "20", "--jitter", "40"});
-  const std::string json = bench(server, "4");
+  const std::string json = bench(server, "8");
   const double p50_ms = json_field(json, "p50_us") / 1000;
   const double spread_ms = json_field(json, "p99_us") / 1000 - p50_ms;
   CHECK(spread_ms > 15);
