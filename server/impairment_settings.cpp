@@ -78,8 +78,10 @@ std::optional<std::uint64_t> whole(const json::value& v, std::uint64_t most) {
     if (v.get_int64() >= 0 && static_cast<std::uint64_t>(v.get_int64()) <= most)
       return static_cast<std::uint64_t>(v.get_int64());
   } else if (v.is_double()) {
+    // Below 2^64 before converting: (double)UINT64_MAX is 2^64 itself, which would overflow.
     const double d = v.get_double();
-    if (d >= 0 && d <= static_cast<double>(most) && d == std::floor(d))
+    if (d >= 0 && d < 18446744073709551616.0 && d == std::floor(d) &&
+        static_cast<std::uint64_t>(d) <= most)
       return static_cast<std::uint64_t>(d);
   }
   return std::nullopt;
