@@ -7,6 +7,7 @@
 #include <boost/json/src.hpp>
 
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <vector>
 
@@ -61,13 +62,24 @@ std::optional<std::uint64_t> parse_rate(std::string_view text) {
   return static_cast<std::uint64_t>(rate);
 }
 
+double quantized_percent(double p) { return std::round(p * 1e6) / 1e6; }
+
+std::string percent_text(double p) {
+  char text[48];
+  std::snprintf(text, sizeof text, "%.6f", quantized_percent(p));
+  std::string out(text);
+  out.erase(out.find_last_not_of('0') + 1);
+  if (out.back() == '.') out.pop_back();
+  return out;
+}
+
 namespace {
 
 // One field of the JSON form: its name and how it is read from a value and written back.
 struct field {
   const char* name;
   std::function<std::optional<std::string>(const json::value&, settings&)> read;
-  std::function<json::value(const settings&)> write;
+  std::function<std::string(const settings&)> write;  // its value as JSON text
 };
 
 // A whole number from 0 to `most`, as JSON gives it: an integer, or a double with no fraction.
@@ -97,7 +109,7 @@ field milliseconds_field(const char* name, std::chrono::milliseconds settings::*
             s.*member = std::chrono::milliseconds(*ms);
             return std::nullopt;
           },
-          [member](const settings& s) { return json::value(std::int64_t{(s.*member).count()}); }};
+          [member](const settings& s) { return std::to_string((s.*member).count()); }};
 }
 
 field bytes_field(const char* name, std::uint64_t settings::*member) {
@@ -108,7 +120,7 @@ field bytes_field(const char* name, std::uint64_t settings::*member) {
             s.*member = *n;
             return std::nullopt;
           },
-          [member](const settings& s) { return json::value(s.*member); }};
+          [member](const settings& s) { return std::to_string(s.*member); }};
 }
 
 field percent_field(const char* name, double settings::*member) {
@@ -119,10 +131,10 @@ field percent_field(const char* name, double settings::*member) {
                              : v.is_uint64() ? static_cast<double>(v.get_uint64())
                                              : -1;
             if (!(p >= 0 && p <= 100)) return "expected a percentage from 0 to 100";
-            s.*member = p;
+            s.*member = quantized_percent(p);
             return std::nullopt;
           },
-          [member](const settings& s) { return json::value(s.*member); }};
+          [member](const settings& s) { return percent_text(s.*member); }};
 }
 
 field rate_field(const char* name, std::uint64_t settings::*member) {
@@ -139,7 +151,7 @@ field rate_field(const char* name, std::uint64_t settings::*member) {
             s.*member = *rate;
             return std::nullopt;
           },
-          [member](const settings& s) { return json::value(s.*member); }};
+          [member](const settings& s) { return std::to_string(s.*member); }};
 }
 
 const std::vector<field>& fields() {
@@ -160,11 +172,12 @@ const std::vector<field>& fields() {
 
 }  // namespace
 
+// Written by hand rather than by json::serialize, which prints doubles as "1.25E1": every value
+// is a number, and the names are fixed.
 std::string to_json(const settings& s, std::uint64_t seed) {
-  json::object out;
-  for (const field& f : fields()) out[f.name] = f.write(s);
-  out["seed"] = seed;
-  return json::serialize(out);
+  std::string out = "{";
+  for (const field& f : fields()) out += "\"" + std::string(f.name) + "\":" + f.write(s) + ",";
+  return out + "\"seed\":" + std::to_string(seed) + "}";
 }
 
 std::optional<std::string> apply_json(std::string_view body, settings& s, std::uint64_t& seed) {
@@ -205,11 +218,7 @@ std::string describe(const settings& s) {
   std::string out;
   const auto add = [&out](const std::string& part) { out += (out.empty() ? "" : ", ") + part; };
   const auto ms = [](std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; };
-  const auto percent = [](double p) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%g%%", p);
-    return std::string(text);
-  };
+  const auto percent = [](double p) { return percent_text(p) + "%"; };
   if (s.delay.count() != 0) add("delay " + ms(s.delay));
   if (s.jitter.count() != 0) add("jitter " + ms(s.jitter));
   if (s.throttle != 0) add("throttle " + std::to_string(s.throttle) + " B/s");

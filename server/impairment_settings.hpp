@@ -57,6 +57,13 @@ constexpr std::size_t event_count = 6;
 constexpr const char* event_names[event_count] = {"delayed", "throttled", "dropped",
                                                   "reset",   "sliced",    "stalled"};
 
+// A percentage is kept to a millionth of a percent, whether from a flag or JSON, so that the
+// text written for it reads back as the same value (Boost.JSON 1.81 may parse a double a few
+// units in the last place off: rounding to the step makes that harmless).
+double quantized_percent(double p);
+// The shortest decimal text of a quantized percentage: "12.5", "100", "0.000001".
+std::string percent_text(double p);
+
 // "256k" (256 KiB), "1M", "1.5M", "100000": bytes per second. k, M and G are powers of 1024, as
 // for every byte count. nullopt unless all of `text` is such a rate of at most max_bytes.
 std::optional<std::uint64_t> parse_rate(std::string_view text);

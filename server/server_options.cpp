@@ -9,7 +9,9 @@
 #include <boost/program_options.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <initializer_list>
 #include <optional>
@@ -401,14 +403,10 @@ server_option percent_option(std::string name, std::string help, Field field) {
                 throw usage_error("invalid --" + flag + " '" + text +
                                   "': expected a percentage from 0 to 100");
               }
-              return *p;
+              return impairment::quantized_percent(*p);
             });
           },
-          [=](const server_options& o) {
-            char text[32];
-            std::snprintf(text, sizeof text, "%g", std::invoke(field, o));
-            return std::string(text);
-          }};
+          [=](const server_options& o) { return impairment::percent_text(std::invoke(field, o)); }};
 }
 
 // --- The options -------------------------------------------------------------------------------
@@ -546,14 +544,17 @@ std::vector<server_option> make_table() {
             const std::string text = in.text("seed");
             if (text.empty()) return;
             s.seed = in.parsed("seed", [](const std::string& t) -> std::uint64_t {
+              // Any 64-bit value, as GET /impairment may show one set over PUT.
               const bool digits =
-                  !t.empty() && t.size() <= 19 &&
+                  !t.empty() && t.size() <= 20 &&
                   std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
-              if (!digits) {
+              errno = 0;
+              const unsigned long long value = digits ? std::strtoull(t.c_str(), nullptr, 10) : 0;
+              if (!digits || errno == ERANGE) {
                 throw usage_error("invalid --seed '" + t +
-                                  "': expected a whole number of at most 19 digits");
+                                  "': expected a whole number from 0 to 18446744073709551615");
               }
-              return std::stoull(t);
+              return static_cast<std::uint64_t>(value);
             });
           },
           [](const o& s) { return s.seed ? std::to_string(*s.seed) : std::string(); }),

@@ -344,17 +344,24 @@ TEST_CASE("to_json -> apply_json onto the defaults gives the same settings and s
 }
 
 // Boost.JSON 1.81 reads some doubles a few units in the last place off (it has no precise number
-// parsing yet), and to_json writes the shortest text that reads back exactly with strtod: a
-// percentage such as this one comes back from GET -> PUT changed.
+// parsing yet): a percentage is kept to a millionth (quantized_percent), so what GET shows, PUT
+// back, is the same value. These two came back changed before.
 TEST_CASE("to_json -> apply_json keeps every percentage exactly", "[impairment]") {
   settings s;
-  s.loss_percent = 13.387664401253275;
-  s.reset_chance_percent = 39.252393092058476;
-  settings back;
   std::uint64_t seed = 0;
-  REQUIRE_FALSE(apply_json(to_json(s, 1), back, seed).has_value());
+  REQUIRE_FALSE(apply_json(R"({"loss_percent": 13.387664401253275,
+                               "reset_chance_percent": 39.252393092058476})",
+                           s, seed)
+                    .has_value());
+  CHECK(s.loss_percent == echo::impairment::quantized_percent(13.387664));
+  const std::string text = to_json(s, 1);
+  CHECK_THAT(text, Catch::Contains(R"("loss_percent":13.387664,)") &&
+                       Catch::Contains(R"("reset_chance_percent":39.252393,)"));
+  settings back;
+  REQUIRE_FALSE(apply_json(text, back, seed).has_value());
   CHECK(back.loss_percent == s.loss_percent);
   CHECK(back.reset_chance_percent == s.reset_chance_percent);
+  CHECK(to_json(back, 1) == text);
 }
 
 TEST_CASE("describe: off, or each active impairment in flag order", "[impairment]") {
