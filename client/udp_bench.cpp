@@ -62,20 +62,30 @@ exit_code udp_bench::run() {
   return state_.errors == 0 && state_.mismatches == 0 ? exit_code::ok : exit_code::failure;
 }
 
-// One datagram and its reply, before any load: setup code, so a plain poll() bounds the wait.
+// One datagram answered before any load: setup code, so a plain poll() bounds the wait. A probe is
+// sent again every fifth of --timeout while none is answered, so that a lossy path (a server with
+// --loss, say) does not end the bench before it starts; the whole wait is still --timeout.
 std::optional<failure> udp_bench::probe() {
+  constexpr int attempts = 5;
   asio::ip::udp::socket socket(context_);
   if (auto f = connect_udp(socket, target_)) return f;
   const std::string hello = "echo-client bench probe";
-  error_code ec;
-  socket.send(asio::buffer(hello), 0, ec);
-  if (ec) return udp_failure(ec, target_.peer);
-  pollfd waiting{socket.native_handle(), POLLIN, 0};
   const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout);
-  if (::poll(&waiting, 1, static_cast<int>(wait_ms.count())) <= 0) {
-    return timeout_failure("waiting for a reply from", target_.peer, options_.timeout);
+  const auto give_up = clock::now() + wait_ms;
+  for (int attempt = 0;; ++attempt) {
+    error_code ec;
+    if (attempt < attempts) socket.send(asio::buffer(hello), 0, ec);
+    if (ec) return udp_failure(ec, target_.peer);
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - clock::now());
+    const auto step = attempt + 1 < attempts ? std::min(left, wait_ms / attempts) : left;
+    pollfd waiting{socket.native_handle(), POLLIN, 0};
+    if (::poll(&waiting, 1, static_cast<int>(std::max<long long>(0, step.count()))) > 0) break;
+    if (clock::now() >= give_up) {
+      return timeout_failure("waiting for a reply from", target_.peer, options_.timeout);
+    }
   }
   char reply[64];
+  error_code ec;
   socket.receive(asio::buffer(reply), 0, ec);
   if (ec) return udp_failure(ec, target_.peer);
   log_.debug("probe answered; starting " + std::to_string(options_.bench.connections) + " sockets");

@@ -258,6 +258,19 @@ TEST_CASE("client udp: --bench reports the loss when the server drops datagrams"
   CHECK(field(r.out, "loss_percent") < 25);
 }
 
+TEST_CASE("client udp: --bench starts although its first probes are lost",
+          "[integration][client][udp][bench]") {
+  // The first two datagrams vanish (a lossy path, or a server with --loss): the bench probes
+  // again within --timeout instead of giving up before it starts.
+  udp_echo_server server({"--drop-first", "2"});
+  const run_result r = run_client(bench_args(server, {"--timeout", "1"}), {},
+                                  deadline::in(std::chrono::seconds(20)));
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(field(r.out, "received") > 0);
+  CHECK(field(r.out, "mismatches") == 0);
+}
+
 TEST_CASE("client udp: --bench counts replies that differ from what was sent as mismatches",
           "[integration][client][udp][bench]") {
   udp_echo_server server({"--flip-every", "100"});
