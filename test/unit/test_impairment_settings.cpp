@@ -324,7 +324,8 @@ TEST_CASE("to_json -> apply_json onto the defaults gives the same settings and s
           "[impairment]") {
   const settings odd = [] {
     settings s = all_set();
-    s.loss_percent = 33.333333333333336;  // a double that needs all 17 digits
+    // Kept to a millionth of a percent, as from a flag or a PUT: 33.333333, not 100 / 3.
+    s.loss_percent = echo::impairment::quantized_percent(100.0 / 3);
     s.reset_chance_percent = 0.1;
     s.throttle = std::uint64_t{1} << 40;
     s.delay = milliseconds(600000);
