@@ -19,20 +19,7 @@ using namespace echo::test;
 
 namespace {
 
-// An echo-server with the admin endpoint on a free loopback port, and that port.
-struct admin_server {
-  explicit admin_server(std::vector<std::string> args)
-      : server(with_admin(std::move(args))), port(admin_port(server)) {}
-  static std::vector<std::string> with_admin(std::vector<std::string> args) {
-    args.insert(args.end(), {"--admin", "127.0.0.1:0"});
-    return args;
-  }
-
-  http_response get_impairment() { return http_request(port, "GET", "/impairment"); }
-
-  running_server server;
-  std::uint16_t port;
-};
+http_response get_impairment(admin_server& a) { return http_request(a.port, "GET", "/impairment"); }
 
 // `"delay_ms":100` in a JSON object: a field and its value as to_json writes them.
 bool has_field(const std::string& json, const std::string& field, const std::string& value) {
@@ -47,7 +34,7 @@ constexpr const char* changed = "impairment changed by ";
 TEST_CASE("admin: GET /impairment shows the flags' settings and the seed as JSON",
           "[integration][admin]") {
   admin_server a({"--delay", "50", "--jitter", "5", "--seed", "7"});
-  const http_response r = a.get_impairment();
+  const http_response r = get_impairment(a);
   REQUIRE(r.status == 200);
   CHECK(r.header("content-type") == std::optional<std::string>("application/json"));
   CHECK(r.body.back() == '\n');
@@ -74,7 +61,7 @@ TEST_CASE("admin: PUT changes some settings, DELETE all, one log line each namin
   CHECK(put.header("content-type") == std::optional<std::string>("application/json"));
   CHECK(has_field(put.body, "delay_ms", "100"));
   CHECK(has_field(put.body, "jitter_ms", "5"));  // a partial update keeps the rest
-  CHECK(a.get_impairment().body == put.body);
+  CHECK(get_impairment(a).body == put.body);
   CHECK(a.server.wait_for_log(changed + first_peer + ": delay 100 ms, jitter 5 ms\n"));
 
   const http_response rate = http_request(a.port, "PUT", "/impairment",
@@ -102,7 +89,7 @@ TEST_CASE("admin: PUT changes some settings, DELETE all, one log line each namin
   CHECK(has_field(off.body, "jitter_ms", "0"));
   CHECK(has_field(off.body, "throttle_bytes_per_second", "0"));
   CHECK(has_field(off.body, "seed", "11"));  // kept
-  CHECK(a.get_impairment().body == off.body);
+  CHECK(get_impairment(a).body == off.body);
   CHECK(a.server.wait_for_log(changed + last_peer + ": off\n"));
   const auto after = scrape_metrics(a.port);
   REQUIRE(after);
@@ -115,7 +102,7 @@ TEST_CASE("admin: PUT changes some settings, DELETE all, one log line each namin
 TEST_CASE("admin: without --admin-write, PUT and DELETE get 403 and change nothing",
           "[integration][admin]") {
   admin_server a({"--delay", "20"});
-  const std::string before = a.get_impairment().body;
+  const std::string before = get_impairment(a).body;
   for (const char* method : {"PUT", "DELETE"}) {
     CAPTURE(method);
     const http_response r = http_request(a.port, method, "/impairment", R"({"delay_ms": 100})");
@@ -123,7 +110,7 @@ TEST_CASE("admin: without --admin-write, PUT and DELETE get 403 and change nothi
     CHECK(r.header("content-type") == std::optional<std::string>("application/json"));
     CHECK(r.body == "{\"error\":\"writes need --admin-write\"}\n");
   }
-  CHECK(a.get_impairment().body == before);
+  CHECK(get_impairment(a).body == before);
   REQUIRE(a.server.stop() == 0);
   CHECK(count_occurrences(a.server.log(), changed) == 0);
 }
@@ -131,7 +118,7 @@ TEST_CASE("admin: without --admin-write, PUT and DELETE get 403 and change nothi
 TEST_CASE("admin: a bad body gets 400 naming the field, a large one 413, and nothing changes",
           "[integration][admin]") {
   admin_server a({"--admin-write", "--delay", "20", "--seed", "3"});
-  const std::string before = a.get_impairment().body;
+  const std::string before = get_impairment(a).body;
   REQUIRE(has_field(before, "delay_ms", "20"));
   struct bad {
     std::string body;
@@ -161,7 +148,7 @@ TEST_CASE("admin: a bad body gets 400 naming the field, a large one 413, and not
   CHECK(large.status == 413);
   CHECK(large.body == "{\"error\":\"body: larger than 8192 bytes\"}\n");
 
-  CHECK(a.get_impairment().body == before);
+  CHECK(get_impairment(a).body == before);
   REQUIRE(a.server.stop() == 0);
   CHECK(count_occurrences(a.server.log(), changed) == 0);
 }
@@ -194,7 +181,7 @@ TEST_CASE("admin: with --workers 2 a change shows in GET and the page", "[integr
   const http_response put =
       http_request(a.port, "PUT", "/impairment", R"({"delay_ms": 30, "loss_percent": 25})");
   REQUIRE(put.status == 200);
-  const http_response get = a.get_impairment();
+  const http_response get = get_impairment(a);
   CHECK(has_field(get.body, "delay_ms", "30"));
   CHECK(get.body == put.body);
   const auto page = scrape_metrics(a.port);

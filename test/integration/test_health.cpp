@@ -23,18 +23,6 @@ using std::chrono::seconds;
 
 namespace {
 
-struct admin_server {
-  explicit admin_server(std::vector<std::string> args)
-      : server(with_admin(std::move(args))), port(admin_port(server)) {}
-  static std::vector<std::string> with_admin(std::vector<std::string> args) {
-    args.insert(args.end(), {"--admin", "127.0.0.1:0"});
-    return args;
-  }
-
-  running_server server;
-  std::uint16_t port;
-};
-
 // Asks /readyz until it answers `status`; false at the deadline.
 bool wait_for_readyz(std::uint16_t port, int status, deadline d = deadline::after_default()) {
   for (;;) {

@@ -4,6 +4,7 @@
 // a hostile scraper from stalling the echo traffic, while a new scrape evicts the connection idle
 // longest, so 16 busy ones cannot lock it out; and a real Prometheus server scrapes it.
 
+#include "support/admin_http.hpp"
 #include "support/conversation.hpp"
 #include "support/process.hpp"
 #include "support/running_server.hpp"
@@ -56,45 +57,6 @@ struct metrics_server {
   running_server server;
   std::uint16_t metrics_port = 0;
 };
-
-struct http_response {
-  int status = 0;
-  std::string headers;  // lower-cased, "name: value\r\n" each
-  std::string body;
-  bool is_complete = false;  // a status line and the end of the headers came
-
-  std::optional<std::string> header(const std::string& lower_name) const {
-    const std::string key = "\r\n" + lower_name + ": ";
-    const auto at = ("\r\n" + headers).find(key);
-    if (at == std::string::npos) return std::nullopt;
-    const auto start = at + key.size() - 2;
-    return headers.substr(start, headers.find("\r\n", start) - start);
-  }
-};
-
-http_response parse_response(const std::string& raw) {
-  http_response r;
-  const auto end = raw.find("\r\n\r\n");
-  if (raw.rfind("HTTP/1.", 0) != 0 || end == std::string::npos || raw.size() < 12) return r;
-  r.status = std::atoi(raw.substr(9, 3).c_str());
-  const auto first_line_end = raw.find("\r\n");
-  r.headers = raw.substr(first_line_end + 2, end + 2 - (first_line_end + 2));
-  std::transform(r.headers.begin(), r.headers.end(), r.headers.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  r.body = raw.substr(end + 4);
-  r.is_complete = true;
-  return r;
-}
-
-// One request on a new connection that asks to be closed after it; the whole answer.
-http_response http_request(std::uint16_t port, const std::string& method, const std::string& target,
-                           deadline d = deadline::after_default()) {
-  tcp_client c = tcp_client::connect("127.0.0.1", port, d);
-  c.send_all(method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-             d);
-  const read_result r = c.read_until_eof(d);
-  return parse_response(r.data);
-}
 
 // The page; throws unless the answer is 200.
 std::string scrape(std::uint16_t port) {
@@ -508,7 +470,8 @@ TEST_CASE("metrics: 16 hanging scrape connections do not stall echo, and a 17th 
 
   // A 17th connection gets its page at once (not 10 s later, when a hanging one times out), and
   // the one that made no progress for longest, the first (one acceptor, in order), made room.
-  const http_response r = http_request(m.metrics_port, "GET", "/metrics", deadline::in(seconds(5)));
+  const http_response r =
+      http_request(m.metrics_port, "GET", "/metrics", {}, deadline::in(seconds(5)));
   CHECK(r.status == 200);
   CHECK(value(r.body, "echo_connections_active") == 1);
   const read_result evicted = idle.front().read_until_eof(deadline::in(seconds(5)));
@@ -539,7 +502,7 @@ TEST_CASE("metrics: 16 keep-alive clients polling HEAD /metrics cannot lock a sc
     }
     // Then a scraper's new connection gets its page, promptly, every time.
     const http_response r =
-        http_request(m.metrics_port, "GET", "/metrics", deadline::in(seconds(5)));
+        http_request(m.metrics_port, "GET", "/metrics", {}, deadline::in(seconds(5)));
     CHECK(r.status == 200);
   }
   // Each scrape evicted one holder, not more: the others kept their connections.

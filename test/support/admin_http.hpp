@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace echo::test {
 
@@ -36,5 +38,18 @@ http_response http_request(std::uint16_t port, const std::string& method, const 
 // The admin endpoint's port: from "metrics on 127.0.0.1:PORT" (start the server with --admin
 // 127.0.0.1:0).
 std::uint16_t admin_port(running_server& server);
+
+// An echo-server with the admin endpoint on a free loopback port, and that port.
+struct admin_server {
+  explicit admin_server(std::vector<std::string> args)
+      : server(with_admin(std::move(args))), port(admin_port(server)) {}
+  static std::vector<std::string> with_admin(std::vector<std::string> args) {
+    args.insert(args.end(), {"--admin", "127.0.0.1:0"});
+    return args;
+  }
+
+  running_server server;
+  std::uint16_t port;
+};
 
 }  // namespace echo::test
