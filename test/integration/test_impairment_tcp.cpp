@@ -117,23 +117,30 @@ TEST_CASE("impairment tcp: --delay 50 holds every reply 50 ms",
 
 TEST_CASE("impairment tcp: --jitter widens the spread of round trips, never the byte order",
           "[integration][impairment][jitter]") {
-  // Eight connections, so that p99 is not simply the slowest of a few dozen round trips.
+  // Eight connections, so that the percentiles are not simply the slowest of a few dozen round
+  // trips. Scheduling noise (a loaded CI machine, the sanitizers) widens both runs' tails alike,
+  // so the jitter is judged by the difference between the two runs, and by p90 - p50 (uniform
+  // 0..40 ms: 16 ms), which noise moves less than p99.
+  const auto spread_ms = [](const std::string& json) {
+    return (json_field(json, "p90_us") - json_field(json, "p50_us")) / 1000;
+  };
   double steady_spread_ms = 0;
   {
     running_server server({"-q", "--delay", "20"});
     const std::string json = bench(server, "8");
-    steady_spread_ms = (json_field(json, "p99_us") - json_field(json, "p50_us")) / 1000;
+    steady_spread_ms = spread_ms(json);
     CHECK(json_field(json, "p50_us") / 1000 >= 20);
   }
-  CHECK(steady_spread_ms < 10);
 
   running_server server({"-q", "--delay", "20", "--jitter", "40"});
   const std::string json = bench(server, "8");
   const double p50_ms = json_field(json, "p50_us") / 1000;
-  const double spread_ms = json_field(json, "p99_us") / 1000 - p50_ms;
-  CHECK(spread_ms > 15);
+  INFO("p90 - p50: " << steady_spread_ms << " ms without jitter, " << spread_ms(json)
+                     << " ms with");
+  CHECK(spread_ms(json) - steady_spread_ms > 8);
+  CHECK(json_field(json, "p99_us") / 1000 - p50_ms > 15);
   CHECK(p50_ms >= 20);
-  CHECK(p50_ms <= 20 + 40);
+  CHECK(p50_ms <= 20 + 40 + 10);  // the jitter's range, and 10 ms for a busy scheduler
 
   // 100 numbered lines back to back, so several sit in the stage at once with different delays:
   // they still come back as sent.
