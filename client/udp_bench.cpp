@@ -5,7 +5,6 @@
 #include "client/connection.hpp"
 
 #include <poll.h>
-#include <unistd.h>
 
 #include <boost/asio/buffer.hpp>
 
