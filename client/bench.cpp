@@ -1,77 +1,58 @@
 #include "client/bench.hpp"
 
+#include "client/bench_load.hpp"
 #include "client/bench_report.hpp"
+#include "client/bench_threads.hpp"
 #include "client/connection.hpp"
 
-#include <unistd.h>
+#include <boost/asio/steady_timer.hpp>
 
-#include <chrono>
-#include <cstdio>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace echo {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using boost::system::error_code;
-using clock = bench_state::clock;
 
 bench::bench(const client_options& options, const logger& log)
-    : options_(options),
-      log_(log),
-      tls_(client_tls::from_options(options)),
-      state_(options.bench),
-      load_(context_, state_, options.timeout),
-      end_timer_(context_),
-      progress_timer_(context_) {}
+    : options_(options), log_(log), tls_(client_tls::from_options(options)) {}
 
 exit_code bench::run() {
   // One ordinary connection first, so that a wrong address or a dead server gets its usual
   // one-line error and exit code rather than a report full of errors.
   std::optional<failure> probe_failure;
-  state_.tls = tls_.get();
   connection probe(context_, options_, log_, tls_.get());
   probe.async_connect([&](const std::optional<failure>& f) { probe_failure = f; });
   context_.run();
   if (probe_failure) return report(*probe_failure);
-  state_.server = tcp::resolver::results_type::create(probe.socket().remote_endpoint(),
-                                                      options_.host, std::to_string(options_.port));
+  const auto server = tcp::resolver::results_type::create(
+      probe.socket().remote_endpoint(), options_.host, std::to_string(options_.port));
   probe.close();
-  context_.restart();
 
-  load_.start();
-  end_timer_.expires_at(state_.measure_until);
-  end_timer_.async_wait([this](const error_code&) { finish(); });
-  if (!options_.bench.is_json && ::isatty(STDERR_FILENO) == 1) do_progress();
-  context_.run();
-  if (is_progress_shown_) std::fputc('\n', stderr);
-  print_bench_report(options_, state_);
-  report_fell_behind(state_);
-  return state_.errors == 0 && state_.mismatches == 0 ? exit_code::ok : exit_code::failure;
-}
-
-void bench::do_progress() {
-  progress_timer_.expires_after(std::chrono::seconds(1));
-  progress_timer_.async_wait([this](const error_code& ec) { on_progress(ec); });
-}
-
-void bench::on_progress(const error_code& ec) {
-  if (ec || state_.is_stopping) return;
-  const std::uint64_t in_last_second = state_.completed - last_completed_;
-  last_completed_ = state_.completed;
-  std::fprintf(stderr, "\r%s: %llu msg/s, p99 %.1f us, %llu errors   ",
-               clock::now() < state_.measure_from ? "warming up" : "measuring",
-               static_cast<unsigned long long>(in_last_second),
-               std::chrono::duration<double, std::micro>(state_.latencies.percentile(0.99)).count(),
-               static_cast<unsigned long long>(state_.errors));
-  is_progress_shown_ = true;
-  do_progress();
-}
-
-void bench::finish() {
-  load_.stop();
-  progress_timer_.cancel();
+  const bench_options& b = options_.bench;
+  bench_threads threads(b, b.threads);
+  // Below the reactors: each reactor's flows and end timer go before its io_context.
+  std::vector<std::unique_ptr<bench_load>> loads(b.threads);
+  std::vector<std::unique_ptr<asio::steady_timer>> end_timers(b.threads);
+  bench_progress progress(options_, "msg/s");
+  threads.run(
+      [&](std::size_t i, asio::io_context& context, bench_state& state, bench_share share) {
+        state.tls = tls_.get();
+        state.server = server;
+        loads[i] = std::make_unique<bench_load>(context, state, options_.timeout, share);
+        loads[i]->start_in_window();
+        end_timers[i] = std::make_unique<asio::steady_timer>(context, state.measure_until);
+        end_timers[i]->async_wait([load = loads[i].get()](const error_code&) { load->stop(); });
+      },
+      [&](const bench_interval& interval) { progress.on_interval(interval); });
+  progress.finish();
+  const bench_state total = threads.merged();
+  print_bench_report(options_, total, threads);
+  report_fell_behind(total);
+  return total.errors == 0 && total.mismatches == 0 ? exit_code::ok : exit_code::failure;
 }
 
 }  // namespace echo

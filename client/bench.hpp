@@ -5,22 +5,19 @@
 // message (--churn). Every echoed byte is checked. Reports messages/s, MB/s, latency percentiles
 // from a log-bucketed histogram, errors and mismatches; --json prints one object instead.
 // Created by main; run() returns the exit code (failure when any error or mismatch was seen).
-// This class sequences the run: one probe connection, then the flows (bench_load) for warmup
-// plus duration, a progress line on a terminal, then the report (bench_report). Open loop: one
+// This class sequences the run: one probe connection, then the flows (a bench_load on each of
+// --threads reactors, bench_threads) for warmup plus duration, a progress line on a terminal or
+// (--json-stream) a JSON line each second, then the merged report (bench_report). Open loop: one
 // connection that falls behind its schedule stops and counts one error, and run() prints one
 // line saying the rate cannot be sustained.
 
-#include "client/bench_load.hpp"
-#include "client/bench_state.hpp"
 #include "client/client_options.hpp"
 #include "client/client_tls.hpp"
 #include "common/errors.hpp"
 #include "common/log.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
-#include <cstdint>
 #include <memory>
 
 namespace echo {
@@ -31,20 +28,10 @@ class bench {
   exit_code run();
 
  private:
-  void do_progress();
-  void on_progress(const boost::system::error_code& ec);
-  void finish();
-
   const client_options& options_;
   const logger& log_;
-  std::unique_ptr<client_tls> tls_;  // nullptr without TLS; outlives every flow
-  boost::asio::io_context context_{1};
-  bench_state state_;
-  bench_load load_;
-  boost::asio::steady_timer end_timer_;
-  boost::asio::steady_timer progress_timer_;
-  std::uint64_t last_completed_ = 0;
-  bool is_progress_shown_ = false;
+  std::unique_ptr<client_tls> tls_;     // nullptr without TLS; outlives every flow
+  boost::asio::io_context context_{1};  // the probe's
 };
 
 }  // namespace echo

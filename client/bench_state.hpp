@@ -2,7 +2,8 @@
 // What every flow of one bench run shares: its options, where to connect, the measurement window
 // and the counters. Owned by whoever runs the flows (bench, bench/soak_load), which sets `tls` and
 // `server`, and outlives them; bench_load sets the window, the flows add to the counters, and the
-// report reads them once the flows have stopped. One reactor: no locking.
+// report reads them once the flows have stopped. One reactor: no locking. With --threads each
+// reactor has its own (bench_threads), all with the same window, and the report merges them.
 
 #include "client/client_options.hpp"
 #include "client/client_tls.hpp"
@@ -29,7 +30,8 @@ struct bench_state {
   clock::time_point measure_until;
   bool is_stopping = false;
   latency_histogram latencies;
-  std::uint64_t completed = 0;  // messages echoed whole inside the measurement window
+  latency_histogram interval_latencies;  // since bench_threads last took them (each second)
+  std::uint64_t completed = 0;           // messages echoed whole inside the measurement window
   std::uint64_t errors = 0;
   std::uint64_t mismatches = 0;
   // Open loop: connections stopped because a message came due with max_in_flight in flight; the
@@ -42,9 +44,27 @@ struct bench_state {
 
   // Counts a message echoed whole at `done`, sent (or scheduled) at `sent`.
   void complete(clock::time_point sent, clock::time_point done) {
-    if (!is_measuring(done)) return;
+    if (is_measuring(done)) count(done - sent);
+  }
+
+  // Counts a message echoed whole in the window, `latency` after it was sent.
+  void count(clock::duration latency) {
     ++completed;
-    latencies.record(done - sent);
+    latencies.record(latency);
+    interval_latencies.record(latency);
+  }
+
+  // Adds another reactor's counters; the first one to fall behind keeps its figures.
+  void merge(const bench_state& other) {
+    latencies.merge(other.latencies);
+    completed += other.completed;
+    errors += other.errors;
+    mismatches += other.mismatches;
+    if (fell_behind == 0) {
+      behind_in_flight = other.behind_in_flight;
+      behind_by = other.behind_by;
+    }
+    fell_behind += other.fell_behind;
   }
 };
 

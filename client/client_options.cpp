@@ -88,6 +88,22 @@ bench_options bench_from(const po::variables_map& vm) {
   return bench;
 }
 
+// --threads and --json-stream: after bench_from, whose --connections they need.
+void apply_bench_threads(const po::variables_map& vm, bool is_bench, bench_options& bench) {
+  for (const char* flag : {"threads", "json-stream"}) {
+    if (!is_bench && !vm[flag].defaulted() && vm.count(flag) != 0) {
+      throw usage_error("--" + std::string(flag) + " needs --bench");
+    }
+  }
+  bench.threads = whole_number("threads", vm["threads"].as<std::string>(), 1, 256);
+  bench.is_json_stream = vm.count("json-stream") != 0;
+  if (bench.threads > bench.connections) {
+    throw usage_error("--threads " + std::to_string(bench.threads) +
+                      " is more than --connections " + std::to_string(bench.connections) +
+                      ": each thread needs a connection");
+  }
+}
+
 client_tls_options tls_from(const po::variables_map& vm) {
   client_tls_options tls;
   const auto text = [&](const char* flag) {
@@ -177,6 +193,7 @@ client_options parse(int argc, const char* const argv[], const po::options_descr
     }
   }
   options.bench = bench_from(vm);
+  apply_bench_threads(vm, is_bench, options.bench);
   options.tls = tls_from(vm);
   if (is_bench) {
     options.mode = client_mode::bench;
@@ -222,6 +239,11 @@ std::variant<client_options, early_exit> parse_client_options(int argc, const ch
        "latency from the scheduled time (0: closed loop)")
       ("churn", "bench: each message on a new connection (connect, send, receive, close)")
       ("json", "bench: print one JSON object instead of the report")
+      ("threads", po::value<std::string>()->default_value("1")->value_name("N"),
+       "bench: reactors (a thread each), each with its share of --connections and --rate; one "
+       "merged report (at most 256, and no more than --connections)")
+      ("json-stream", "bench: one JSON object per second while running (iperf3's intervals), "
+       "then the final one (--json's, with \"final\": true); one object a line")
       ("udp,u", "UDP, like nc -u: each -m message, and in pipe and interactive mode each line of "
        "stdin (without its newline), is one datagram; each reply is printed as a line, in "
        "arrival order. --test and --bench check and load the server's UDP side")

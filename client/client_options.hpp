@@ -38,6 +38,11 @@ struct bench_options {
   double rate = 0;        // total messages/s on a fixed schedule; 0: closed loop
   bool is_churn = false;  // each message on a new connection
   bool is_json = false;
+
+  // --threads: reactors (an io_context and a thread each), each with its share of the connections
+  // and of --rate; one merged report. --json-stream: a JSON object each second, then the final.
+  std::size_t threads = 1;
+  bool is_json_stream = false;
 };
 
 // TLS for every mode: --tls, --tls-ca, --tls-cert/--tls-key, --insecure, --tls-server-name.

@@ -30,6 +30,12 @@ void latency_histogram::record(std::chrono::nanoseconds latency) {
   if (value > max_) max_ = value;
 }
 
+void latency_histogram::merge(const latency_histogram& other) {
+  for (std::size_t i = 0; i < buckets_.size(); ++i) buckets_[i] += other.buckets_[i];
+  count_ += other.count_;
+  max_ = std::max(max_, other.max_);
+}
+
 std::chrono::nanoseconds latency_histogram::percentile(double fraction) const {
   if (count_ == 0) return std::chrono::nanoseconds(0);
   const auto rank = static_cast<std::uint64_t>(std::ceil(fraction * static_cast<double>(count_)));

@@ -1,7 +1,8 @@
 #pragma once
 // Latencies for the bench mode, in a fixed log-bucketed histogram: memory does not grow with the
 // run, recording is a few instructions, and percentiles are within 1% of the true value (each
-// power of two is split into 64 buckets). Owned by one bench run; not thread-safe.
+// power of two is split into 64 buckets). Owned by one bench run; not thread-safe: with --threads
+// each reactor keeps its own and the report merges them, exactly (the buckets are the same).
 
 #include <array>
 #include <chrono>
@@ -12,6 +13,9 @@ namespace echo {
 class latency_histogram {
  public:
   void record(std::chrono::nanoseconds latency);
+  // Adds what `other` recorded: afterwards every figure is what one histogram that had recorded
+  // both sets would give.
+  void merge(const latency_histogram& other);
 
   std::uint64_t count() const { return count_; }
   // The latency below which `fraction` (0.5 for p50, 0.999 for p99.9) of the recorded ones fall;

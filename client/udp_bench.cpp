@@ -1,10 +1,10 @@
 #include "client/udp_bench.hpp"
 
 #include "client/bench_plan.hpp"
+#include "client/bench_report.hpp"
 #include "client/connection.hpp"
 
 #include <poll.h>
-#include <unistd.h>
 
 #include <boost/asio/buffer.hpp>
 
@@ -36,12 +36,7 @@ struct udp_totals {
 }  // namespace
 
 udp_bench::udp_bench(const client_options& options, const logger& log)
-    : options_(options),
-      log_(log),
-      loss_deadline_(options.udp_loss_deadline),
-      state_(options.bench),
-      end_timer_(context_),
-      progress_timer_(context_) {}
+    : options_(options), log_(log), loss_deadline_(options.udp_loss_deadline) {}
 
 exit_code udp_bench::run() {
   auto resolved = resolve_udp(options_);
@@ -54,12 +49,17 @@ exit_code udp_bench::run() {
                                          " bytes over IPv4"});
   }
   if (auto f = probe()) return report(*f);
-  start_flows();
-  if (!options_.bench.is_json && ::isatty(STDERR_FILENO) == 1) do_progress();
-  context_.run();
-  if (is_progress_shown_) std::fputc('\n', stderr);
-  print_report();
-  return state_.errors == 0 && state_.mismatches == 0 ? exit_code::ok : exit_code::failure;
+  const bench_options& b = options_.bench;
+  threads_ = std::make_unique<bench_threads>(b, b.threads);
+  reactors_.resize(b.threads);
+  bench_progress progress(options_, "datagrams/s");
+  threads_->run([this](std::size_t i, asio::io_context& context, bench_state& state,
+                       bench_share share) { start_flows(context, state, share, reactors_[i]); },
+                [&](const bench_interval& interval) { progress.on_interval(interval); });
+  progress.finish();
+  const bench_state total = threads_->merged();
+  print_report(total, threads_->cpu_us());
+  return total.errors == 0 && total.mismatches == 0 ? exit_code::ok : exit_code::failure;
 }
 
 // One datagram answered before any load: setup code, so a plain poll() bounds the wait. A probe is
@@ -92,95 +92,70 @@ std::optional<failure> udp_bench::probe() {
   return std::nullopt;
 }
 
-void udp_bench::start_flows() {
-  const bench_options& b = options_.bench;
-  state_.started = clock::now();
-  state_.measure_from = state_.started + b.warmup;
-  state_.measure_until = state_.measure_from + b.duration;
+void udp_bench::start_flows(asio::io_context& context, bench_state& state, bench_share share,
+                            reactor_flows& mine) {
   const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(loss_deadline_);
-  for (std::uint32_t id = 0; id < b.connections; ++id) {
-    flows_.push_back(std::make_unique<udp_bench_flow>(
-        context_, state_, target_, id, plan_bench_flow(b, timeout, id), loss_deadline_));
-    flows_.back()->start();
+  const auto end = static_cast<std::uint32_t>(share.first + share.count);
+  for (auto id = static_cast<std::uint32_t>(share.first); id < end; ++id) {
+    mine.flows.push_back(std::make_unique<udp_bench_flow>(
+        context, state, target_, id, plan_bench_flow(state.options, timeout, id), loss_deadline_));
+    mine.flows.back()->start();
   }
-  end_timer_.expires_at(state_.measure_until);
-  end_timer_.async_wait([this](const error_code& ec) {
-    if (!ec) on_window_end();
+  mine.end_timer = std::make_unique<asio::steady_timer>(context, state.measure_until);
+  mine.end_timer->async_wait([this, &state, &mine](const error_code& ec) {
+    if (ec) return;
+    state.is_stopping = true;
+    for (auto& flow : mine.flows) flow->stop_sending();
+    do_drain(state, mine);
   });
-}
-
-void udp_bench::on_window_end() {
-  state_.is_stopping = true;
-  progress_timer_.cancel();
-  for (auto& flow : flows_) flow->stop_sending();
-  do_drain();
 }
 
 // Every datagram of the window resolves within the loss deadline (plus a flow's tick), so this
 // ends by then; usually much sooner, once the last replies are in.
-void udp_bench::do_drain() {
-  const bool is_idle =
-      std::all_of(flows_.begin(), flows_.end(), [](const auto& flow) { return flow->is_idle(); });
-  if (is_idle || clock::now() > state_.measure_until + 2 * loss_deadline_) {
-    for (auto& flow : flows_) flow->close();
+void udp_bench::do_drain(bench_state& state, reactor_flows& mine) {
+  const bool is_idle = std::all_of(mine.flows.begin(), mine.flows.end(),
+                                   [](const auto& flow) { return flow->is_idle(); });
+  if (is_idle || clock::now() > state.measure_until + 2 * loss_deadline_) {
+    for (auto& flow : mine.flows) flow->close();
     return;
   }
-  end_timer_.expires_after(drain_poll);
-  end_timer_.async_wait([this](const error_code& ec) {
-    if (!ec) do_drain();
+  mine.end_timer->expires_after(drain_poll);
+  mine.end_timer->async_wait([this, &state, &mine](const error_code& ec) {
+    if (!ec) do_drain(state, mine);
   });
 }
 
-void udp_bench::do_progress() {
-  progress_timer_.expires_after(std::chrono::seconds(1));
-  progress_timer_.async_wait([this](const error_code& ec) { on_progress(ec); });
-}
-
-void udp_bench::on_progress(const error_code& ec) {
-  if (ec || state_.is_stopping) return;
-  const std::uint64_t in_last_second = state_.completed - last_completed_;
-  last_completed_ = state_.completed;
-  std::uint64_t lost = 0;
-  for (const auto& flow : flows_) lost += flow->stats().lost();
-  std::fprintf(stderr, "\r%s: %llu datagrams/s, p99 %.1f us, %llu lost, %llu errors   ",
-               clock::now() < state_.measure_from ? "warming up" : "measuring",
-               static_cast<unsigned long long>(in_last_second),
-               micros(state_.latencies.percentile(0.99)).count(),
-               static_cast<unsigned long long>(lost),
-               static_cast<unsigned long long>(state_.errors));
-  is_progress_shown_ = true;
-  do_progress();
-}
-
-void udp_bench::print_report() const {
+void udp_bench::print_report(const bench_state& state, double cpu_us) const {
   const bench_options& b = options_.bench;
   udp_totals t;
   std::size_t jitter_sockets = 0;
-  for (const auto& flow : flows_) {
-    const udp_path_stats& s = flow->stats();
-    t.sent += s.sent();
-    t.received += s.received();
-    t.lost += s.lost();
-    t.reordered += s.reordered();
-    t.duplicated += s.duplicated();
-    if (s.jitter_samples() == 0) continue;
-    t.jitter_us += s.jitter_ns() / 1000;
-    ++jitter_sockets;
+  for (const auto& mine : reactors_) {
+    for (const auto& flow : mine.flows) {
+      const udp_path_stats& s = flow->stats();
+      t.sent += s.sent();
+      t.received += s.received();
+      t.lost += s.lost();
+      t.reordered += s.reordered();
+      t.duplicated += s.duplicated();
+      if (s.jitter_samples() == 0) continue;
+      t.jitter_us += s.jitter_ns() / 1000;
+      ++jitter_sockets;
+    }
   }
   if (jitter_sockets > 0) t.jitter_us /= static_cast<double>(jitter_sockets);
   // A flow closed at the drain's limit may still hold datagrams: they never came back.
   t.lost = t.sent - t.received;
   const double seconds = std::chrono::duration<double>(b.duration).count();
-  const double per_s = static_cast<double>(state_.completed) / seconds;
+  const double per_s = static_cast<double>(state.completed) / seconds;
   const double mb_per_s = per_s * static_cast<double>(b.size) / 1e6;
   const double loss_percent =
       t.sent == 0 ? 0 : 100.0 * static_cast<double>(t.lost) / static_cast<double>(t.sent);
-  const auto us = [this](double fraction) {
-    return micros(state_.latencies.percentile(fraction)).count();
+  const auto us = [&state](double fraction) {
+    return micros(state.latencies.percentile(fraction)).count();
   };
-  const double max_us = micros(state_.latencies.max()).count();
+  const double max_us = micros(state.latencies.max()).count();
   const auto u = [](std::uint64_t n) { return static_cast<unsigned long long>(n); };
-  if (b.is_json) {
+  if (b.is_json || b.is_json_stream) {
     std::printf(
         "{\"msgs_per_s\": %.1f, \"mb_per_s\": %.3f, \"p50_us\": %.2f, \"p90_us\": %.2f, "
         "\"p99_us\": %.2f, \"p999_us\": %.2f, \"max_us\": %.2f, \"errors\": %llu, "
@@ -188,11 +163,13 @@ void udp_bench::print_report() const {
         "\"depth\": %zu, \"rate\": %.0f, \"churn\": false, \"duration_s\": %.3f, "
         "\"udp\": true, \"sent\": %llu, \"received\": %llu, \"lost\": %llu, "
         "\"loss_percent\": %.3f, \"reordered\": %llu, \"duplicated\": %llu, "
-        "\"jitter_us\": %.2f}\n",
-        per_s, mb_per_s, us(0.5), us(0.9), us(0.99), us(0.999), max_us, u(state_.errors),
-        u(state_.mismatches), u(state_.fell_behind), b.connections, b.size, b.depth, b.rate,
-        seconds, u(t.sent), u(t.received), u(t.lost), loss_percent, u(t.reordered), u(t.duplicated),
-        t.jitter_us);
+        "\"jitter_us\": %.2f, \"threads\": %zu, \"thread_messages\": %s, \"messages\": %llu, "
+        "\"client_cpu_us_per_msg\": %.3f%s}\n",
+        per_s, mb_per_s, us(0.5), us(0.9), us(0.99), us(0.999), max_us, u(state.errors),
+        u(state.mismatches), u(state.fell_behind), b.connections, b.size, b.depth, b.rate, seconds,
+        u(t.sent), u(t.received), u(t.lost), loss_percent, u(t.reordered), u(t.duplicated),
+        t.jitter_us, b.threads, thread_messages_json(*threads_).c_str(), u(state.completed),
+        cpu_us_per_message(cpu_us, state.completed), b.is_json_stream ? ", \"final\": true" : "");
     return;
   }
   const std::string loop =
@@ -207,10 +184,12 @@ void udp_bench::print_report() const {
   std::printf("  latency us   p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n", us(0.5),
               us(0.9), us(0.99), us(0.999), max_us);
   std::printf("  jitter us    %.1f (RFC 3550)\n", t.jitter_us);
-  std::printf("  errors %llu  mismatches %llu\n", u(state_.errors), u(state_.mismatches));
-  if (state_.fell_behind > 0) {
+  std::printf("  errors %llu  mismatches %llu\n", u(state.errors), u(state.mismatches));
+  std::printf("  client CPU   %.2f us/msg, %zu thread%s\n",
+              cpu_us_per_message(cpu_us, state.completed), b.threads, b.threads == 1 ? "" : "s");
+  if (state.fell_behind > 0) {
     std::printf("  fell behind the schedule and stopped: %llu of %zu sockets\n",
-                u(state_.fell_behind), b.connections);
+                u(state.fell_behind), b.connections);
   }
 }
 

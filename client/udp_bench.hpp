@@ -7,10 +7,13 @@
 // once it ends the flows send no more and the run waits (at most the loss deadline) until each of
 // those is answered or lost, so that sent = received + lost exactly. Reports sent, received, lost,
 // reordered, duplicated, latency percentiles and RFC 3550 jitter, as text or (--json) one object
-// with the TCP bench's fields and those; a progress line each second on a terminal. Exit 1 on
-// errors or mismatches; loss alone is a measurement, not a failure. Created by main.
+// with the TCP bench's fields and those; a progress line each second on a terminal, or with
+// --json-stream a JSON line. --threads: the sockets shared among reactors (bench_threads), each
+// draining its own. Exit 1 on errors or mismatches; loss alone is a measurement, not a failure.
+// Created by main.
 
 #include "client/bench_state.hpp"
+#include "client/bench_threads.hpp"
 #include "client/client_options.hpp"
 #include "client/udp_bench_flow.hpp"
 #include "client/udp_socket.hpp"
@@ -33,25 +36,25 @@ class udp_bench {
   exit_code run();
 
  private:
+  // One reactor's sockets, and its timer for the window's end and then the drain.
+  struct reactor_flows {
+    std::vector<std::unique_ptr<udp_bench_flow>> flows;
+    std::unique_ptr<boost::asio::steady_timer> end_timer;
+  };
+
   std::optional<failure> probe();
-  void start_flows();
-  void on_window_end();
-  void do_drain();
-  void do_progress();
-  void on_progress(const boost::system::error_code& ec);
-  void print_report() const;
+  void start_flows(boost::asio::io_context& context, bench_state& state, bench_share share,
+                   reactor_flows& mine);
+  void do_drain(bench_state& state, reactor_flows& mine);
+  void print_report(const bench_state& state, double cpu_us) const;
 
   const client_options& options_;
   const logger& log_;
   udp_target target_;
   std::chrono::steady_clock::duration loss_deadline_;
-  bench_state state_;
-  boost::asio::io_context context_{1};
-  boost::asio::steady_timer end_timer_;
-  boost::asio::steady_timer progress_timer_;
-  std::vector<std::unique_ptr<udp_bench_flow>> flows_;
-  std::uint64_t last_completed_ = 0;
-  bool is_progress_shown_ = false;
+  boost::asio::io_context context_{1};  // the probe's
+  std::unique_ptr<bench_threads> threads_;
+  std::vector<reactor_flows> reactors_;  // below threads_: each goes before its io_context
 };
 
 }  // namespace echo

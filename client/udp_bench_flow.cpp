@@ -144,8 +144,7 @@ void udp_bench_flow::take_reply(const char* data, std::size_t length, bool is_tr
   }
   const udp_path_stats::reply r = stats_.on_reply(seq, now);
   if (r.kind != udp_path_stats::reply_kind::fresh || !r.is_counted) return;
-  ++state_.completed;
-  state_.latencies.record(now - r.sent);
+  state_.count(now - r.sent);
 }
 
 // Sends what fill() prepares, batch after batch, until nothing more may go or the socket's send

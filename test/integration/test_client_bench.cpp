@@ -1,17 +1,22 @@
 // echo-client --bench against the real server: every mode measures something and checks every
 // byte, --json is one object with the documented fields, and a server that does not echo is
 // caught as mismatches (exit 1). Open loop: the rate reported is the rate offered, an impossible
-// rate is one error and one line, and many slow connections take little memory.
+// rate is one error and one line, and many slow connections take little memory. --threads shares
+// the connections among reactors and merges their counts; --json-stream writes one parseable
+// object a second and the final one; the client's CPU per message is reported.
 
 #include "support/echo_client.hpp"
 #include "support/running_server.hpp"
+#include "unit/json_check.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <sys/resource.h>
 
 #include <regex>
+#include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 using namespace echo::test;
@@ -34,6 +39,73 @@ double field(const std::string& json, const std::string& name) {
   std::smatch match;
   REQUIRE(std::regex_search(json, match, pattern));
   return std::stod(match[1]);
+}
+
+// True when `text` is exactly one JSON value (RFC 8259: objects, arrays, strings, numbers,
+// literals, with whitespace): the --json-stream lines must parse, whatever reads them.
+class json_validator {
+ public:
+  static bool is_json(std::string_view text) {
+    json_validator v(text);
+    if (!v.value(0)) return false;
+    v.skip_space();
+    return v.at_ == text.size();
+  }
+
+ private:
+  explicit json_validator(std::string_view text) : text_(text) {}
+
+  void skip_space() {
+    while (at_ < text_.size() &&
+           std::string_view(" \t\r\n").find(text_[at_]) != std::string::npos) {
+      ++at_;
+    }
+  }
+  bool take(char c) {
+    skip_space();
+    if (at_ >= text_.size() || text_[at_] != c) return false;
+    ++at_;
+    return true;
+  }
+  bool value(int depth) {
+    skip_space();
+    if (at_ >= text_.size() || depth > 16) return false;
+    if (text_[at_] == '"') return parse_json_string(text_, at_).has_value();
+    if (text_[at_] == '{') return members(depth, '}', true);
+    if (text_[at_] == '[') return members(depth, ']', false);
+    static const std::regex scalar(
+        R"(^(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?|true|false|null))");
+    std::match_results<std::string_view::const_iterator> m;
+    if (!std::regex_search(text_.begin() + static_cast<std::ptrdiff_t>(at_), text_.end(), m,
+                           scalar)) {
+      return false;
+    }
+    at_ += static_cast<std::size_t>(m.length());
+    return true;
+  }
+  // An object's "name": value pairs or an array's values, up to `close`.
+  bool members(int depth, char close, bool is_object) {
+    ++at_;
+    if (take(close)) return true;
+    do {
+      if (is_object) {
+        skip_space();
+        if (at_ >= text_.size() || !parse_json_string(text_, at_) || !take(':')) return false;
+      }
+      if (!value(depth + 1)) return false;
+    } while (take(','));
+    return take(close);
+  }
+
+  std::string_view text_;
+  std::size_t at_ = 0;
+};
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
 }
 
 }  // namespace
@@ -96,6 +168,8 @@ TEST_CASE("client bench: the human report names what it measured", "[integration
   CHECK(r.out.find("messages/s") != std::string::npos);
   CHECK(r.out.find("latency us   p50 ") != std::string::npos);
   CHECK(r.out.find("errors 0  mismatches 0") != std::string::npos);
+  CHECK(std::regex_search(r.out,
+                          std::regex("\n  client CPU   [0-9]+\\.[0-9]{2} us/msg, 1 thread\n")));
 }
 
 TEST_CASE("client bench: a dead server is the usual refused error",
@@ -192,4 +266,92 @@ TEST_CASE("client bench: 2000 slow connections take little memory and report 1 m
   REQUIRE(r.exit_code == 0);
   CHECK(field(r.out, "msgs_per_s") >= 0.5);
   CHECK(field(r.out, "msgs_per_s") <= 1.5);
+}
+
+// Two reactors, two connections each: every load shape runs on both (each one's messages counted
+// apart, both above zero), and the report is their sum, with every byte checked.
+TEST_CASE("client bench: --threads 2 shares the connections and adds up the counts",
+          "[integration][client][bench]") {
+  const auto shape =
+      GENERATE(as<std::vector<std::string>>{}, std::vector<std::string>{},
+               std::vector<std::string>{"--churn"}, std::vector<std::string>{"--rate", "2000"},
+               std::vector<std::string>{"--udp", "--depth", "4"});
+  const bool is_udp = shape.size() > 0 && shape[0] == "--udp";
+  running_server server(is_udp ? std::vector<std::string>{"-q", "--udp"}
+                               : std::vector<std::string>{"-q"});
+  std::vector<std::string> extra = {"--threads", "2", "--connections", "4"};
+  extra.insert(extra.end(), shape.begin(), shape.end());
+  const run_result r =
+      run_client(bench_args(server, extra, "1", "0.2"), {}, deadline::in(std::chrono::seconds(20)));
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(count_occurrences(r.out, "\n") == 1);
+  CHECK(field(r.out, "threads") == 2);
+  CHECK(field(r.out, "connections") == 4);
+  CHECK(field(r.out, "errors") == 0);
+  CHECK(field(r.out, "mismatches") == 0);
+  const double messages = field(r.out, "messages");
+  CHECK(messages > 0);
+  CHECK(field(r.out, "msgs_per_s") == Approx(messages).epsilon(0.01));  // a 1 s window
+  std::smatch shares;
+  REQUIRE(std::regex_search(r.out, shares,
+                            std::regex("\"thread_messages\": \\[([0-9]+), ([0-9]+)\\]")));
+  CHECK(std::stod(shares[1]) > 0);
+  CHECK(std::stod(shares[2]) > 0);
+  CHECK(std::stod(shares[1]) + std::stod(shares[2]) == messages);
+  CHECK(field(r.out, "client_cpu_us_per_msg") > 0);
+  if (is_udp) {
+    CHECK(field(r.out, "received") == field(r.out, "sent"));
+    CHECK(field(r.out, "lost") == 0);
+  }
+}
+
+// iperf3's convention: an object per second of the window, then the final one (--json's, with
+// "final": true), each on its own line. With two threads each second is their merge.
+TEST_CASE("client bench: --json-stream writes an object a second and the final one",
+          "[integration][client][bench]") {
+  running_server server({"-q"});
+  std::vector<std::string> args =
+      bench_args(server, {"--json-stream", "--threads", "2", "--connections", "2"}, "3", "0.2");
+  args.erase(std::find(args.begin(), args.end(), "--json"));
+  const run_result r = run_client(args, {}, deadline::in(std::chrono::seconds(20)));
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  const std::vector<std::string> lines = lines_of(r.out);
+  REQUIRE(lines.size() >= 3);
+  double interval_messages = 0;
+  double interval_errors = 0;
+  double last_end = 0;
+  std::size_t intervals = 0;
+  std::size_t finals = 0;
+  for (const std::string& line : lines) {
+    INFO(line);
+    CHECK(json_validator::is_json(line));
+    if (line.find("\"final\": true") != std::string::npos) {
+      ++finals;
+      continue;
+    }
+    std::smatch window;
+    REQUIRE(std::regex_search(
+        line, window, std::regex(R"(^\{"interval": \{"start": ([0-9.]+), "end": ([0-9.]+)\}, )")));
+    CHECK(std::stod(window[1]) == Approx(last_end));
+    last_end = std::stod(window[2]);
+    CHECK(last_end > std::stod(window[1]));
+    ++intervals;
+    interval_messages += field(line, "messages");
+    interval_errors += field(line, "errors");
+    CHECK(field(line, "messages") > 0);
+    CHECK(field(line, "msgs_per_s") > 0);
+    CHECK(field(line, "p50_us") <= field(line, "p99_us"));
+    CHECK(field(line, "mismatches") == 0);
+  }
+  CHECK(intervals >= 2);
+  CHECK(finals == 1);
+  CHECK(lines.back().find("\"final\": true") != std::string::npos);
+  CHECK(last_end == Approx(3.0));
+  const std::string& final_line = lines.back();
+  CHECK(field(final_line, "messages") >= interval_messages);
+  CHECK(field(final_line, "errors") >= interval_errors);
+  CHECK(field(final_line, "threads") == 2);
+  CHECK(field(final_line, "client_cpu_us_per_msg") > 0);
 }

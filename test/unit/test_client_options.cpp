@@ -347,3 +347,41 @@ TEST_CASE("client_options: --bench refuses more than 1 GiB in flight", "[client_
     }
   }
 }
+
+// --threads shares --connections among reactors, so each needs one; --json-stream and --threads
+// mean nothing outside --bench.
+TEST_CASE("client_options: --threads and --json-stream", "[client_options]") {
+  const client_options plain = options_from({"--bench"});
+  CHECK(plain.bench.threads == 1);
+  CHECK_FALSE(plain.bench.is_json_stream);
+  const client_options o =
+      options_from({"--bench", "--threads", "4", "--connections", "10", "--json-stream"});
+  CHECK(o.bench.threads == 4);
+  CHECK(o.bench.connections == 10);
+  CHECK(o.bench.is_json_stream);
+  CHECK(options_from({"--bench", "--threads", "256", "--connections", "256"}).bench.threads == 256);
+
+  struct error_case {
+    arg_list args;
+    std::string text;
+  };
+  const std::vector<error_case> cases = {
+      {{"--bench", "--threads", "2"},
+       usage_line("--threads 2 is more than --connections 1: each thread needs a connection")},
+      {{"--bench", "--threads", "8", "--connections", "5"},
+       usage_line("--threads 8 is more than --connections 5: each thread needs a connection")},
+      {{"--bench", "--threads", "0"},
+       usage_line("invalid --threads '0': expected a number from 1 to 256")},
+      {{"--bench", "--threads", "257", "--connections", "1000"},
+       usage_line("invalid --threads '257': expected a number from 1 to 256")},
+      {{"--threads", "2"}, usage_line("--threads needs --bench")},
+      {{"--json-stream"}, usage_line("--json-stream needs --bench")},
+  };
+  for (const auto& c : cases) {
+    DYNAMIC_SECTION(command_line(c.args)) {
+      const early_exit e = exit_from(c.args);
+      CHECK(e.code == exit_code::usage);
+      CHECK(e.text == c.text);
+    }
+  }
+}
