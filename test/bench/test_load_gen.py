@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """test_load_gen.py: bench/load_gen.c, the client-side ceiling (ctest bench.load_gen).
 
-    test_load_gen.py ECHO_SERVER
+    test_load_gen.py [--sanitize] ECHO_SERVER   (--sanitize: load_gen with ASan and UBSan)
 
 Builds bench/load_gen.c as bench/run does (gcc -O2 -Wall -Wextra, here with -Wpedantic -Werror
 too: no warning), then runs it for about a second in each mode against a real echo-server on
@@ -25,12 +25,13 @@ SOURCE = os.path.join(HERE, "..", "..", "bench", "load_gen.c")
 ECHO_SERVER = None  # from the command line
 WORK = None
 LOAD_GEN = None
+SANITIZE = []  # --sanitize: the flags of the project's ECHO_SANITIZE build
 
 
 def build():
     """load_gen built into WORK; the compiler's output (empty when clean)."""
     done = subprocess.run(["gcc", "-O2", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-std=c11",
-                           "-o", LOAD_GEN, SOURCE], capture_output=True, text=True)
+                           *SANITIZE, "-o", LOAD_GEN, SOURCE], capture_output=True, text=True)
     return done.returncode, done.stdout + done.stderr
 
 
@@ -200,8 +201,12 @@ class LoadGen(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--sanitize"]:
+        SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+                    "-fno-omit-frame-pointer", "-g"]
+        sys.argv.pop(1)
     if len(sys.argv) < 2:
-        sys.exit("usage: test_load_gen.py ECHO_SERVER")
+        sys.exit("usage: test_load_gen.py [--sanitize] ECHO_SERVER")
     ECHO_SERVER = sys.argv.pop(1)
     if shutil.which("gcc") is None:
         print("gcc not found: skipped")
