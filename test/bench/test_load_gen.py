@@ -162,8 +162,9 @@ class LoadGen(unittest.TestCase):
                                       "--duration", "1", "--rate", "2000")
         self.check_clean(status, result, "open")
         self.assertEqual(result["fell_behind"], 0, result)
-        self.assertGreater(result["msgs_per_s"], 1800, result)
-        self.assertLess(result["msgs_per_s"], 2200, result)
+        # Within 25% of the rate either way: a busy machine may delay the last replies.
+        self.assertGreater(result["msgs_per_s"], 1500, result)
+        self.assertLess(result["msgs_per_s"], 2500, result)
 
     def test_churn_against_echo_server(self):
         with EchoServer() as server:
@@ -175,8 +176,9 @@ class LoadGen(unittest.TestCase):
     def test_churn_spreads_over_loopback_sources_or_those_given(self):
         with PythonServer() as server:
             status, result = load_gen(server.port, "--connections", "2", "--size", "64",
-                                      "--duration", "0.3", "--churn")
+                                      "--duration", "1", "--churn")
         self.check_clean(status, result, "churn")
+        self.assertGreaterEqual(result["received"], 16, result)  # round-robin: every source once
         self.assertEqual(server.peers, {f"127.0.0.{i}" for i in range(1, 17)})
         with PythonServer() as server:
             status, result = load_gen(server.port, "--connections", "2", "--size", "64",
