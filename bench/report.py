@@ -14,8 +14,10 @@ While measuring, one run at a time (figures come out as "%.6f", as results.tsv k
     percent PART WHOLE                   100 × PART / WHOLE
     load-limit CLIENT_PERCENT            a note when the load generator's core was full
     saturation SERVER_PERCENT CLIENT_PERCENT    a note naming the side whose core was full (UDP)
+    side SERVER_PERCENT CLIENT_PERCENT   server-bound, client-bound, both or neither
     losses SENT LOST DUPLICATED          a note on the datagrams lost or duplicated (UDP)
-    per-echo CPU_S MSGS_PER_S WINDOW_S   server CPU µs per echo (nothing when nothing was echoed)
+    per-echo CPU_S MSGS_PER_S WINDOW_S   CPU µs per echo (nothing when nothing was echoed): the
+                                         server's, or the client's per message
     shortfall MSGS_PER_S RATE ROUND [UNIT]    a note when an open-loop run fell short of its rate
     per-connection BEFORE AFTER COUNT    KiB per connection between two memory readings
     steady PREVIOUS CURRENT              exit 0 when two memory readings are within 1%
@@ -34,6 +36,10 @@ from collections import defaultdict
 
 BASELINE = "epoll_echo"
 UDP_BASELINE = "udp_echo"
+# The clients compared against epoll_echo in (l1) and (l2), recorded under these names in the
+# server column of results.tsv; ratios against load_gen, the client-side ceiling.
+CLIENT_BASELINE = "load_gen"
+CLIENTS = [["echo_client", "echo-client"], [CLIENT_BASELINE, "load_gen (C)"]]
 BEGIN = "<!-- bench/run: begin -->"
 END = "<!-- bench/run: end -->"
 CHART_MARKERS = "<!-- bench/plot: begin -->\n<!-- bench/plot: end -->"
@@ -112,6 +118,24 @@ def saturation(server_percent, client_percent):
     return load_limit(client_percent)
 
 
+def side(server_percent, client_percent):
+    """Which side saturated over a window, from the CPU each used (% of its core): "server-bound"
+    or "client-bound" when that side used LOAD_LIMIT_PERCENT or more, "both" when both did,
+    "neither" when neither did (the rate was then set by something else: latency, the kernel)."""
+    server = server_percent >= LOAD_LIMIT_PERCENT
+    client = client_percent >= LOAD_LIMIT_PERCENT
+    if server and client:
+        return "both"
+    return "server-bound" if server else "client-bound" if client else "neither"
+
+
+def side_mark(label):
+    """How a rate's cell shows SIDE's LABEL: where the client was a limit the rate is not the
+    server's (its server CPU per echo is the figure to compare)."""
+    return {"client-bound": "client-bound: not the server's",
+            "both": "both: not the server's alone"}.get(label, label)
+
+
 def losses(sent, lost, duplicated):
     """A note on a UDP run's datagrams lost (of SENT) and duplicated; "" when none were, or when
     echo-client did not say (None)."""
@@ -127,7 +151,7 @@ def losses(sent, lost, duplicated):
 def per_echo_us(server_cpu_s, msgs_per_s, window_s):
     """Server CPU µs per echo: the CPU it used in the window over the messages in it (the rate
     achieved × the window's length). None when no message was echoed: no rate (None), or one
-    whose whole part is 0."""
+    whose whole part is 0. With the client's CPU: client CPU µs per message."""
     if msgs_per_s is None or not math.isfinite(msgs_per_s) or int(msgs_per_s) == 0:
         return None
     return 1e6 * server_cpu_s / (msgs_per_s * window_s)
@@ -160,11 +184,30 @@ MAIN = "Results (ratio = server ÷ epoll_echo, same run)"
 CPU = "CPU use during the closed-loop runs (server on CPU 1, echo-client on CPU 0)"
 UDP_MAIN = "UDP results (ratio = server ÷ udp_echo, same run)"
 UDP_CPU = "CPU use during the UDP closed-loop runs (server on CPU 1, echo-client on CPU 0)"
+CLIENT_TABLE = ("The load clients against epoll_echo (ratio = client ÷ load_gen, same run; client on "
+                "CPU 0, epoll_echo on CPU 1)")
+# The closed-loop rows whose cell is labelled with the side that saturated (see side), from the
+# scenario's server and client CPU rows.
+LABELLED = {"b_rate", "c_rate", "d_mbps", "e_cps", "u2_rate", "u4_mbps", "l1_rate", "l2_cps"}
+SIDE_LEGEND = ("server-bound, client-bound, both, neither: the side that used "
+               f"{LOAD_LIMIT_PERCENT}% or more of its core over the measured window. Where the "
+               "client was a limit the rate and its ratio are the client's, not the server's: "
+               "compare the server CPU µs per echo instead.")
+CLIENT_LEGEND = ("server-bound, client-bound, both, neither: the side that used "
+                 f"{LOAD_LIMIT_PERCENT}% or more of its core over the measured window. Where "
+                 "epoll_echo was a limit the rate is not the client's: compare the client CPU µs "
+                 "per message instead.")
 
 
 def scenario_of(key):
-    """The scenario a row's key belongs to: "u1" to "u4" for UDP keys, else its first letter."""
-    return key[:2] if is_udp_key(key) else key[:1]
+    """The scenario a row's key belongs to: "u1" to "u4" for UDP keys, "l1" and "l2" for the
+    clients' rows, else its first letter."""
+    return key[:2] if is_udp_key(key) or is_client_key(key) else key[:1]
+
+
+def is_client_key(key):
+    """Whether KEY is a row of the clients' comparison: l1_rate, l2_client_us and the like."""
+    return len(key) > 1 and key[0] == "l" and key[1].isdigit()
 
 
 def is_udp_key(key):
@@ -186,21 +229,27 @@ def metrics(rounds, churn_loops, idle_connections, cost_rate, fallback_rate, sce
     (a to g, u1 to u4), when given, keeps only their rows (see scenario_of). The labels describe
     the loads bench/run runs (closed_loop, idle_memory, cost, udp_closed_loop, udp_cost): change
     both."""
+    b = "(b) 100 conns × 64 B, depth 1"
+    c = "(c) 50 conns × 64 B, depth 16"
+    d = "(d) 1 conn, 64 KiB messages, depth 4"
+    e = f"(e) churn, {churn_loops} loops of connect, 64 B, close"
     rows = [
         ("a_p50", MAIN, "(a) 1 conn × 64 B ping-pong: p50 µs", "≤ 1.05×", "{:.1f}"),
         ("a_p99", MAIN, "(a) 1 conn × 64 B ping-pong: p99 µs", "≤ 1.2×", "{:.1f}"),
-        ("b_rate", MAIN, "(b) 100 conns × 64 B, depth 1: msgs/s", "≥ 1.0×", "{:,.0f}"),
-        ("b_p99", MAIN, "(b) 100 conns × 64 B, depth 1: p99 µs", "", "{:.0f}"),
-        ("c_rate", MAIN, "(c) 50 conns × 64 B, depth 16: msgs/s", "", "{:,.0f}"),
+        ("b_rate", MAIN, f"{b}: msgs/s", "≥ 1.0×", "{:,.0f}"),
+        ("b_server_us", MAIN, f"{b}: server CPU µs per echo", "≤ 1.05×", "{:.2f}"),
+        ("b_p99", MAIN, f"{b}: p99 µs", "", "{:.0f}"),
+        ("c_rate", MAIN, f"{c}: msgs/s", "", "{:,.0f}"),
+        ("c_server_us", MAIN, f"{c}: server CPU µs per echo", "≤ 1.05×", "{:.2f}"),
         # One connection's stream on this VM runs at about 2.8 GB/s (echo-client's core full) or,
         # in some runs, at about 1.3 GB/s, for epoll_echo and ours alike: then the server's core
         # is full at half the rate, its CPU per byte up and its syscalls per byte unchanged. A
         # median of a few rounds is a coin toss, so (d) takes the best of its rounds: what the
         # server can do when the machine lets it.
-        ("d_mbps", MAIN, f"(d) 1 conn, 64 KiB messages, depth 4: MB/s echoed (best of {rounds})",
-         "≥ 1.0×", "{:,.0f}", "max"),
-        ("e_cps", MAIN, f"(e) churn, {churn_loops} loops of connect, 64 B, close: conns/s",
-         "≥ 1.0×", "{:,.0f}"),
+        ("d_mbps", MAIN, f"{d}: MB/s echoed (best of {rounds})", "≥ 1.0×", "{:,.0f}", "max"),
+        ("d_server_us", MAIN, f"{d}: server CPU µs per message", "", "{:.2f}"),
+        ("e_cps", MAIN, f"{e}: conns/s", "≥ 1.0×", "{:,.0f}"),
+        ("e_server_us", MAIN, f"{e}: server CPU µs per conn", "", "{:.2f}"),
         ("f_kib", MAIN, f"(f) {idle_connections} idle conns: KiB per conn", "≤ 1 KiB", "{:.2f}"),
         (f"g{cost_rate}", MAIN,
          f"(g) 100 conns × 64 B at {cost_rate} msgs/s: server CPU µs per echo", "≤ 1.0×",
@@ -211,12 +260,17 @@ def metrics(rounds, churn_loops, idle_connections, cost_rate, fallback_rate, sce
     for s in "abcde":
         rows.append((f"{s}_server_cpu", CPU, f"({s}) server CPU %", "", "{:.0f}"))
         rows.append((f"{s}_client_cpu", CPU, f"({s}) echo-client CPU %", "", "{:.0f}"))
+    for s, unit in (("b", "message"), ("c", "message"), ("d", "message"), ("e", "conn")):
+        rows.append((f"{s}_client_us", CPU, f"({s}) echo-client CPU µs per {unit}", "",
+                     "{:.2f}"))
     n = udp_sockets
     rows += [
         ("u1_p50", UDP_MAIN, "(u1) 1 socket × 64 B ping-pong: p50 µs", "≤ 1.05×", "{:.1f}"),
         ("u1_p99", UDP_MAIN, "(u1) 1 socket × 64 B ping-pong: p99 µs", "", "{:.1f}"),
         ("u2_rate", UDP_MAIN, f"(u2) {n} sockets × 64 B, depth 1: datagrams/s", "≥ 0.9×",
          "{:,.0f}"),
+        ("u2_server_us", UDP_MAIN, f"(u2) {n} sockets × 64 B, depth 1: server CPU µs per "
+         "datagram", "", "{:.2f}"),
     ]
     for rate, target in ((udp_rate, "≤ 1.10×"), (udp_fallback_rate, "")):
         load = f"(u3) {n} sockets × 64 B at {rate} datagrams/s"
@@ -226,9 +280,26 @@ def metrics(rounds, churn_loops, idle_connections, cost_rate, fallback_rate, sce
                      "{:.2f}"))
     rows.append(("u4_mbps", UDP_MAIN, f"(u4) {n} sockets × 1400 B, depth 1: MB/s echoed", "",
                  "{:,.0f}"))
+    rows.append(("u4_server_us", UDP_MAIN, f"(u4) {n} sockets × 1400 B, depth 1: server CPU µs "
+                 "per datagram", "", "{:.2f}"))
     for s in ("u1", "u2", "u4"):
         rows.append((f"{s}_server_cpu", UDP_CPU, f"({s}) server CPU %", "", "{:.0f}"))
         rows.append((f"{s}_client_cpu", UDP_CPU, f"({s}) echo-client CPU %", "", "{:.0f}"))
+    for s in ("u2", "u4"):
+        rows.append((f"{s}_client_us", UDP_CPU, f"({s}) echo-client CPU µs per datagram", "",
+                     "{:.2f}"))
+    # (l1) and (l2): b's and e's loads from each client against epoll_echo.
+    for s, load, rate, unit in (("l1", b.replace("(b)", "(l1)"), "l1_rate", "message"),
+                                ("l2", e.replace("(e)", "(l2)"), "l2_cps", "conn")):
+        rows += [
+            (rate, CLIENT_TABLE, f"{load}: {'msgs' if s == 'l1' else 'conns'}/s", "", "{:,.0f}"),
+            (f"{s}_client_us", CLIENT_TABLE, f"{load}: client CPU µs per {unit}", "≤ 1.0×",
+             "{:.2f}"),
+            (f"{s}_server_us", CLIENT_TABLE, f"{load}: epoll_echo CPU µs per {unit}", "",
+             "{:.2f}"),
+            (f"{s}_client_cpu", CLIENT_TABLE, f"({s}) client CPU %", "", "{:.0f}"),
+            (f"{s}_server_cpu", CLIENT_TABLE, f"({s}) epoll_echo CPU %", "", "{:.0f}"),
+        ]
     rows = [row if len(row) == 6 else row + ("median",) for row in rows]
     if scenarios is not None:
         rows = [row for row in rows if scenario_of(row[0]) in scenarios]
@@ -253,7 +324,8 @@ def tables(servers, metric_rows, results):
     """The markdown tables of a run.
 
     SERVERS  [name, label] in column order; the one named epoll_echo is the baseline, udp_echo
-             that of the UDP tables (see is_udp_server: a table has its protocol's columns only)
+             that of the UDP tables (see is_udp_server: a table has its protocol's columns only);
+             the clients' table (l1, l2) has CLIENTS' columns instead, load_gen the baseline
     METRICS  [key, table, label, target, format, reduce] in row order (see metrics)
     RESULTS  [key, server, round, value, note]; value may be empty (then note says why). Several
              rounds of one key and server are reduced to one figure (see reduce). Key "*" carries
@@ -262,7 +334,9 @@ def tables(servers, metric_rows, results):
 
     Every cell is "value (ratio)" with ratio = value / the baseline's value for the same row, so
     the targets read the same way for every row: lower is better for times and memory, higher for
-    rates (a loss has no ratio). Notes become numbered footnotes under the table they belong to.
+    rates (a loss has no ratio). A closed-loop rate (LABELLED) also says which side saturated
+    (see side), from the CPU rows of its scenario. Notes become numbered footnotes under the table
+    they belong to.
     After the tables, every round of the first table's rows (and the UDP results' rows) that have
     more than one, and the notes on whole servers."""
     reduce = {m[0]: (max if m[5] == "max" else statistics.median) for m in metric_rows}
@@ -279,9 +353,23 @@ def tables(servers, metric_rows, results):
         got = [v for _, v in values.get((key, server), [])]
         return reduce[key](got) if got else None
 
+    def saturated(key, server):
+        """Which side saturated for the figure of KEY (see side); None when a CPU row is missing.
+        From the CPU of the round that gave the figure, when one round did (a median of an odd
+        count, a best); else from the medians of the CPU rows."""
+        s = scenario_of(key)
+        cpu = [dict(values.get((f"{s}_{who}_cpu", server), [])) for who in ("server", "client")]
+        if not cpu[0] or not cpu[1]:
+            return None
+        value = figure(key, server)
+        for rnd, v in values.get((key, server), []):
+            if v == value and rnd in cpu[0] and rnd in cpu[1]:
+                return side(cpu[0][rnd], cpu[1][rnd])
+        return side(statistics.median(cpu[0].values()), statistics.median(cpu[1].values()))
+
     # A row nobody measured (a scenario that did not run) is left out.
     metric_rows = [m for m in metric_rows if any((m[0], name) in values or (m[0], name) in notes
-                                                 for name, _ in servers)]
+                                                 for name, _ in servers + CLIENTS)]
     names = []
     for metric in metric_rows:
         if metric[1] not in names:
@@ -291,24 +379,35 @@ def tables(servers, metric_rows, results):
     for table in names:
         rows = [m for m in metric_rows if m[1] == table]
         udp = is_udp_key(rows[0][0])
-        columns = [s for s in servers if is_udp_server(s[0]) == udp]
-        out += table_lines(table, rows, columns, figure, notes,
-                           UDP_BASELINE if udp else BASELINE)
-    rounds_of = names[:1] + [t for t in names[1:] if t == UDP_MAIN]
-    out += rounds_lines(rounds_of, metric_rows, servers, values)
+        if is_client_key(rows[0][0]):
+            columns, baseline = CLIENTS, CLIENT_BASELINE
+        else:
+            columns = [s for s in servers if is_udp_server(s[0]) == udp]
+            baseline = UDP_BASELINE if udp else BASELINE
+        out += table_lines(table, rows, columns, figure, notes, baseline, saturated,
+                           is_client_key(rows[0][0]))
+    rounds_of = names[:1] + [t for t in names[1:] if t in (UDP_MAIN, CLIENT_TABLE)]
+    out += rounds_lines(rounds_of, metric_rows, servers + CLIENTS, values)
     out += server_notes_lines(servers, notes)
     return "".join(line + "\n" for line in out)
 
 
 def has_ratio(key):
     """Whether KEY's cells get a ratio to the baseline: all but a loss, whose baseline is 0 when
-    all is well (and a ratio of two small losses says nothing)."""
-    return not key.endswith("_loss")
+    all is well (and a ratio of two small losses says nothing), and echo-client's CPU per
+    message against one server or another (the ratio would be the client's, not the servers');
+    in the clients' table that ratio is the point."""
+    return not key.endswith("_loss") and (is_client_key(key) or not key.endswith("_client_us"))
 
 
-def table_lines(table, rows, servers, figure, notes, baseline=BASELINE):
+def table_lines(table, rows, servers, figure, notes, baseline=BASELINE, saturated=None,
+                clients=False):
     """One table: a row per metric, a column per server, its footnotes below; ratios against the
-    server named BASELINE."""
+    server named BASELINE. SATURATED(key, server): which side saturated for a LABELLED row's
+    figure (see side), or None; its label goes in the cell (see side_mark), and SIDE_LEGEND under
+    the table. CLIENTS: the columns are the load clients (the labels go in as they are, with
+    CLIENT_LEGEND, and the target is echo-client's)."""
+    mark = (lambda label: label) if clients else side_mark
     footnotes = []
 
     def footnote(text):
@@ -320,18 +419,23 @@ def table_lines(table, rows, servers, figure, notes, baseline=BASELINE):
     has_target = any(m[3] for m in rows)
     header = ["scenario"] + [label for _, label in servers]
     if has_target:
-        header.append("target for ours")
+        header.append("target for echo-client" if clients else "target for ours")
     out = [f"### {table}", ""]
     out.append("| " + " | ".join(header) + " |")
     out.append("|" + "---|" + "---:|" * len(servers) + ("---|" if has_target else ""))
+    labelled = False
     for key, _, label, target, fmt, _ in rows:
         base = figure(key, baseline) if has_ratio(key) else None
         cells = [label]
         for name, _ in servers:
             value = figure(key, name)
             cell = "—" if value is None else fmt.format(value)
+            bound = saturated(key, name) if saturated and key in LABELLED and value else None
+            labelled = labelled or bound is not None
             if value is not None and base:
-                cell += f" ({value / base:.2f}×)"
+                cell += f" ({value / base:.2f}×{', ' + mark(bound) if bound else ''})"
+            elif bound:
+                cell += f" ({mark(bound)})"
             marks = [footnote(n) for n in notes.get((key, name), [])]
             if marks:
                 cell += " " + "".join(dict.fromkeys(marks))
@@ -346,6 +450,8 @@ def table_lines(table, rows, servers, figure, notes, baseline=BASELINE):
         out.append(f"[{i}] {text}  ")
     if footnotes:
         out.append("")
+    if labelled:
+        out += [CLIENT_LEGEND if clients else SIDE_LEGEND, ""]
     return out
 
 
@@ -514,6 +620,7 @@ MEASURING = {
     "per-echo": (per_echo_us, [("server_cpu_s", float), ("msgs_per_s", float_or_none),
                                ("window_s", float)], show_figure),
     "saturation": (saturation, [("server_percent", float), ("client_percent", float)], show_note),
+    "side": (side, [("server_percent", float), ("client_percent", float)], show_note),
     "losses": (losses, [(n, float_or_none) for n in ("sent", "lost", "duplicated")], show_note),
     "shortfall": (shortfall, [("msgs_per_s", float), ("rate", str), ("round", str),
                               ("unit", str, "?")], show_note),

@@ -88,6 +88,24 @@ class Figures(unittest.TestCase):
                          "the server and echo-client both used 90% or more of their cores: "
                          "both at their limit")
 
+    def test_side_that_saturated_from_90_percent_of_a_core(self):
+        readings = {(89.9, 89.9): "neither", (90.0, 50.0): "server-bound", (99.5, 89.99): "server-bound",
+                    (60.0, 90.0): "client-bound", (12.0, 99.9): "client-bound", (90.0, 90.0): "both",
+                    (100.0, 97.0): "both", (0.0, 0.0): "neither"}
+        for (server, client), label in readings.items():
+            self.assertEqual(report.side(server, client), label, (server, client))
+
+    def test_a_side_where_the_client_was_a_limit_says_the_rate_is_not_the_servers(self):
+        self.assertEqual([report.side_mark(x) for x in ("server-bound", "client-bound", "both", "neither")],
+                         ["server-bound", "client-bound: not the server's", "both: not the server's alone",
+                          "neither"])
+
+    def test_client_cpu_per_message_is_its_cpu_over_the_messages_in_the_window(self):
+        # (b) on a 3.6 s window: 213,025 msgs/s, the server 3.42 s of CPU (95%), echo-client 3.564 s (99%).
+        self.assertAlmostEqual(report.per_echo_us(3.42, 213025.0, 3.6), 4.45957, places=5)
+        self.assertAlmostEqual(report.per_echo_us(3.564, 213025.0, 3.6), 4.64734, places=5)
+        self.assertEqual(report.side(report.percent(3.42, 3.6), report.percent(3.564, 3.6)), "both")
+
     def test_losses_of_a_udp_run(self):
         self.assertEqual(report.losses(2000.0, 5.0, 0.0), "5 of 2000 datagrams lost (0.25%)")
         self.assertEqual(report.losses(2000.0, 0.0, 3.0), "3 duplicated")
@@ -177,11 +195,90 @@ class Tables(unittest.TestCase):
                        ["a_p50,ours,1,1.0,"])
         self.assertNotIn("c_rate", md)
 
+    def test_closed_loop_rates_say_which_side_saturated(self):
+        rows = [r for r in report.metrics("1", "32", "10000", "80000", "20000", scenarios=["b", "c", "e"])]
+        results = ["b_rate,ours,1,200000.0,", "b_server_cpu,ours,1,95.0,", "b_client_cpu,ours,1,60.0,",
+                   "b_server_us,ours,1,4.75,", "b_client_us,ours,1,3.0,",
+                   "b_rate,epoll_echo,1,250000.0,", "b_server_cpu,epoll_echo,1,80.0,",
+                   "b_client_cpu,epoll_echo,1,99.0,", "b_server_us,epoll_echo,1,3.2,",
+                   "b_client_us,epoll_echo,1,3.96,",
+                   "c_rate,ours,1,100.0,", "c_server_cpu,ours,1,95.0,", "c_client_cpu,ours,1,92.0,",
+                   "c_rate,epoll_echo,1,100.0,", "c_server_cpu,epoll_echo,1,10.0,",
+                   "c_client_cpu,epoll_echo,1,10.0,",
+                   "e_cps,ours,1,14000.0,"]  # no CPU rows: no label
+        md = report.tables(SERVERS[:2], rows, [r.split(",") for r in results])
+        self.assertIn("| (b) 100 conns × 64 B, depth 1: msgs/s | 200,000 (0.80×, server-bound) | "
+                      "250,000 (1.00×, client-bound: not the server's) | ≥ 1.0× |", md)
+        # The comparable figure when the client was the limit, with its ratio and target.
+        self.assertIn("| (b) 100 conns × 64 B, depth 1: server CPU µs per echo | 4.75 (1.48×) | 3.20 (1.00×) "
+                      "| ≤ 1.05× |", md)
+        self.assertIn("| (c) 50 conns × 64 B, depth 16: msgs/s | 100 (1.00×, both: not the server's alone) | "
+                      "100 (1.00×, neither) |  |", md)
+        self.assertIn("| (e) churn, 32 loops of connect, 64 B, close: conns/s | 14,000 | — | ≥ 1.0× |", md)
+        # echo-client's CPU per message against one server or another: no ratio.
+        self.assertIn("| (b) echo-client CPU µs per message | 3.00 | 3.96 |", md)
+        self.assertIn(report.SIDE_LEGEND, md)
+        self.assertEqual(md.count(report.SIDE_LEGEND), 1)
+
+    def test_the_round_that_gave_the_figure_says_which_side_saturated(self):
+        rows = [["b_rate", "T", "b", "", "{:,.0f}", "median"], ["b_server_cpu", "T", "s", "", "{:.0f}", "median"],
+                ["b_client_cpu", "T", "c", "", "{:.0f}", "median"], ["d_mbps", "T", "d", "", "{:,.0f}", "max"],
+                ["d_server_cpu", "T", "ds", "", "{:.0f}", "median"],
+                ["d_client_cpu", "T", "dc", "", "{:.0f}", "median"]]
+        # The median rate is round 2's, when the server's core was full; the median CPU rows
+        # alone would say the client's was (91%) and the server's not (85%).
+        results = ["b_rate,ours,1,90.0,", "b_rate,ours,2,100.0,", "b_rate,ours,3,110.0,",
+                   "b_server_cpu,ours,1,85.0,", "b_server_cpu,ours,2,95.0,", "b_server_cpu,ours,3,80.0,",
+                   "b_client_cpu,ours,1,91.0,", "b_client_cpu,ours,2,50.0,", "b_client_cpu,ours,3,99.0,",
+                   # Two rounds: the median rate is no round's; then the medians of the CPU.
+                   "b_rate,epoll_echo,1,100.0,", "b_rate,epoll_echo,2,120.0,",
+                   "b_server_cpu,epoll_echo,1,80.0,", "b_server_cpu,epoll_echo,2,100.0,",
+                   "b_client_cpu,epoll_echo,1,99.0,", "b_client_cpu,epoll_echo,2,99.0,",
+                   # (d) takes the best round: round 1 here, client-bound.
+                   "d_mbps,ours,1,3000.0,", "d_mbps,ours,2,1300.0,",
+                   "d_server_cpu,ours,1,50.0,", "d_server_cpu,ours,2,99.0,",
+                   "d_client_cpu,ours,1,99.0,", "d_client_cpu,ours,2,40.0,"]
+        md = report.tables(SERVERS[:2], rows, [r.split(",") for r in results])
+        self.assertIn("| b | 100 (0.91×, server-bound) | 110 (1.00×, both: not the server's alone) |", md)
+        self.assertIn("| d | 3,000 (client-bound: not the server's) | — |", md)
+
+    def test_the_clients_table_compares_echo_client_with_load_gen(self):
+        rows = report.metrics("1", "32", "10000", "80000", "20000", scenarios=["l1", "l2"])
+        self.assertEqual([r[0] for r in rows], ["l1_rate", "l1_client_us", "l1_server_us", "l1_client_cpu",
+                                                "l1_server_cpu", "l2_cps", "l2_client_us", "l2_server_us",
+                                                "l2_client_cpu", "l2_server_cpu"])
+        self.assertEqual(report.metrics("1", "32", "10000", "80000", "20000", scenarios=list("abcdefg")),
+                         [r for r in report.metrics("1", "32", "10000", "80000", "20000")
+                          if not report.is_client_key(r[0]) and not report.is_udp_key(r[0])])
+        results = ["l1_rate,echo_client,1,200000.0,", "l1_client_cpu,echo_client,1,99.0,",
+                   "l1_server_cpu,echo_client,1,70.0,", "l1_client_us,echo_client,1,4.95,",
+                   "l1_server_us,echo_client,1,3.5,",
+                   "l1_rate,load_gen,1,400000.0,", "l1_client_cpu,load_gen,1,80.0,",
+                   "l1_server_cpu,load_gen,1,99.0,", "l1_client_us,load_gen,1,2.0,",
+                   "l1_server_us,load_gen,1,2.475,",
+                   "l2_cps,echo_client,1,14000.0,", "l2_cps,load_gen,1,19800.0,",
+                   "b_rate,ours,1,1.0,"]
+        rows = report.metrics("1", "32", "10000", "80000", "20000", scenarios=["b", "l1", "l2"])
+        md = report.tables(SERVERS[:2], rows, [r.split(",") for r in results])
+        table = md.split("### " + report.CLIENT_TABLE)[1]
+        self.assertIn("| scenario | echo-client | load_gen (C) | target for echo-client |", table)
+        # Here the client is what is measured: the labels go in as they are.
+        self.assertIn("| (l1) 100 conns × 64 B, depth 1: msgs/s | 200,000 (0.50×, client-bound) "
+                      "| 400,000 (1.00×, server-bound) |  |", table)
+        self.assertIn(report.CLIENT_LEGEND, table)
+        self.assertNotIn(report.SIDE_LEGEND, table)
+        self.assertIn("| (l1) 100 conns × 64 B, depth 1: client CPU µs per message | 4.95 (2.48×) | 2.00 (1.00×) "
+                      "| ≤ 1.0× |", table)
+        self.assertIn("| (l2) churn, 32 loops of connect, 64 B, close: conns/s | 14,000 (0.71×) | 19,800 (1.00×) |",
+                      table)
+        self.assertNotIn("echo-client", md.split("### " + report.CLIENT_TABLE)[0].split("| scenario |")[1]
+                         .split("\n")[0])
+
     def test_metrics_carry_the_settings_and_keep_the_scenarios_that_ran(self):
         rows = report.metrics("5", "32", "10000", "80000", "20000", scenarios=["g"])
         self.assertEqual([r[0] for r in rows], ["g80000", "g20000"])
         every = report.metrics("5", "32", "10000", "80000", "20000", scenarios=list("abcdefg"))
-        self.assertEqual(len(every), 20)
+        self.assertEqual(len(every), 28)
         self.assertIn("(d) 1 conn, 64 KiB messages, depth 4: MB/s echoed (best of 5)", [r[2] for r in every])
         self.assertEqual({r[5] for r in every if r[0] != "d_mbps"}, {"median"})
 
@@ -196,10 +293,11 @@ class Tables(unittest.TestCase):
         every = report.metrics("5", "32", "10000", "80000", "20000")
         udp = [r for r in every if r[1] in (report.UDP_MAIN, report.UDP_CPU)]
         self.assertEqual([r[0] for r in udp],
-                         ["u1_p50", "u1_p99", "u2_rate", "u3_100000_cpu", "u3_100000_loss", "u3_10000_cpu",
-                          "u3_10000_loss", "u4_mbps", "u1_server_cpu", "u1_client_cpu", "u2_server_cpu",
-                          "u2_client_cpu", "u4_server_cpu", "u4_client_cpu"])
-        self.assertEqual(len(every), 34)
+                         ["u1_p50", "u1_p99", "u2_rate", "u2_server_us", "u3_100000_cpu", "u3_100000_loss",
+                          "u3_10000_cpu", "u3_10000_loss", "u4_mbps", "u4_server_us", "u1_server_cpu",
+                          "u1_client_cpu", "u2_server_cpu", "u2_client_cpu", "u4_server_cpu", "u4_client_cpu",
+                          "u2_client_us", "u4_client_us"])
+        self.assertEqual(len(every), 56)
         self.assertEqual([r[3] for r in udp[:3]], ["≤ 1.05×", "", "≥ 0.9×"])
 
     def test_udp_tables_have_udp_columns_and_ratios_to_udp_echo(self):
@@ -368,6 +466,10 @@ class CommandLine(unittest.TestCase):
         self.assertEqual(run_report("saturation", "95", "20").stdout,
                          "the server used 90% or more of its core: the server's limit\n")
         self.assertEqual(run_report("saturation", "50", "20").stdout, "")
+        self.assertEqual(run_report("side", "95", "20").stdout, "server-bound\n")
+        self.assertEqual(run_report("side", "40", "92.5").stdout, "client-bound\n")
+        self.assertEqual(run_report("side", "90", "90").stdout, "both\n")
+        self.assertEqual(run_report("side", "10", "20").stdout, "neither\n")
         self.assertEqual(run_report("losses", "1000", "10", "0").stdout, "10 of 1000 datagrams lost (1.00%)\n")
         self.assertEqual(run_report("losses", "", "", "").stdout, "")
 
