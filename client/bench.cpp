@@ -2,6 +2,7 @@
 
 #include "client/bench_report.hpp"
 #include "client/connection.hpp"
+#include "client/histogram_file.hpp"
 
 #include <unistd.h>
 
@@ -35,10 +36,22 @@ exit_code bench::run() {
   probe.async_connect([&](const std::optional<failure>& f) { probe_failure = f; });
   context_.run();
   if (probe_failure) return report(*probe_failure);
-  state_.server = tcp::resolver::results_type::create(probe.socket().remote_endpoint(),
-                                                      options_.host, std::to_string(options_.port));
+  const tcp::endpoint server = probe.socket().remote_endpoint();
+  state_.server =
+      tcp::resolver::results_type::create(server, options_.host, std::to_string(options_.port));
   probe.close();
   context_.restart();
+  state_.sources = options_.sources;
+  if (state_.sources.empty() && options_.bench.is_churn) {
+    state_.sources = source_addresses::churn_default(server.address());
+  }
+  if (auto f = check_sources(state_.sources, probe.peer())) return report(*f);
+  std::optional<histogram_file> histogram;
+  if (!options_.histogram_file.empty()) {
+    auto created = histogram_file::create(options_.histogram_file);
+    if (auto* f = std::get_if<failure>(&created)) return report(*f);
+    histogram.emplace(std::move(std::get<histogram_file>(created)));
+  }
 
   load_.start();
   end_timer_.expires_at(state_.measure_until);
@@ -48,6 +61,9 @@ exit_code bench::run() {
   if (is_progress_shown_) std::fputc('\n', stderr);
   print_bench_report(options_, state_);
   report_fell_behind(state_);
+  if (histogram) {
+    if (auto f = histogram->write(state_.latencies)) return report(*f);
+  }
   return state_.errors == 0 && state_.mismatches == 0 ? exit_code::ok : exit_code::failure;
 }
 

@@ -2,6 +2,7 @@
 
 #include "client/bench_plan.hpp"
 #include "client/connection.hpp"
+#include "client/histogram_file.hpp"
 
 #include <poll.h>
 #include <unistd.h>
@@ -54,11 +55,21 @@ exit_code udp_bench::run() {
                                          " bytes over IPv4"});
   }
   if (auto f = probe()) return report(*f);
+  if (auto f = check_sources(options_.sources, target_.peer)) return report(*f);
+  std::optional<histogram_file> histogram;
+  if (!options_.histogram_file.empty()) {
+    auto created = histogram_file::create(options_.histogram_file);
+    if (auto* f = std::get_if<failure>(&created)) return report(*f);
+    histogram.emplace(std::move(std::get<histogram_file>(created)));
+  }
   start_flows();
   if (!options_.bench.is_json && ::isatty(STDERR_FILENO) == 1) do_progress();
   context_.run();
   if (is_progress_shown_) std::fputc('\n', stderr);
   print_report();
+  if (histogram) {
+    if (auto f = histogram->write(state_.latencies)) return report(*f);
+  }
   return state_.errors == 0 && state_.mismatches == 0 ? exit_code::ok : exit_code::failure;
 }
 
@@ -68,7 +79,7 @@ exit_code udp_bench::run() {
 std::optional<failure> udp_bench::probe() {
   constexpr int attempts = 5;
   asio::ip::udp::socket socket(context_);
-  if (auto f = connect_udp(socket, target_)) return f;
+  if (auto f = connect_udp(socket, target_, options_.sources)) return f;
   const std::string hello = "echo-client bench probe";
   const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout);
   const auto give_up = clock::now() + wait_ms;
@@ -94,6 +105,7 @@ std::optional<failure> udp_bench::probe() {
 
 void udp_bench::start_flows() {
   const bench_options& b = options_.bench;
+  state_.sources = options_.sources;
   state_.started = clock::now();
   state_.measure_from = state_.started + b.warmup;
   state_.measure_until = state_.measure_from + b.duration;
