@@ -4,6 +4,7 @@
 #include "client/bench_report.hpp"
 #include "client/bench_threads.hpp"
 #include "client/connection.hpp"
+#include "client/histogram_file.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -28,9 +29,21 @@ exit_code bench::run() {
   probe.async_connect([&](const std::optional<failure>& f) { probe_failure = f; });
   context_.run();
   if (probe_failure) return report(*probe_failure);
-  const auto server = tcp::resolver::results_type::create(
-      probe.socket().remote_endpoint(), options_.host, std::to_string(options_.port));
+  const tcp::endpoint endpoint = probe.socket().remote_endpoint();
+  const auto server =
+      tcp::resolver::results_type::create(endpoint, options_.host, std::to_string(options_.port));
   probe.close();
+  source_addresses sources = options_.sources;
+  if (sources.empty() && options_.bench.is_churn) {
+    sources = source_addresses::churn_default(endpoint.address());
+  }
+  if (auto f = check_sources(sources, probe.peer())) return report(*f);
+  std::optional<histogram_file> histogram;
+  if (!options_.histogram_file.empty()) {
+    auto created = histogram_file::create(options_.histogram_file);
+    if (auto* f = std::get_if<failure>(&created)) return report(*f);
+    histogram.emplace(std::move(std::get<histogram_file>(created)));
+  }
 
   const bench_options& b = options_.bench;
   bench_threads threads(b, b.threads);
@@ -42,6 +55,7 @@ exit_code bench::run() {
       [&](std::size_t i, asio::io_context& context, bench_state& state, bench_share share) {
         state.tls = tls_.get();
         state.server = server;
+        state.sources = sources;
         loads[i] = std::make_unique<bench_load>(context, state, options_.timeout, share);
         loads[i]->start_in_window();
         end_timers[i] = std::make_unique<asio::steady_timer>(context, state.measure_until);
@@ -49,9 +63,13 @@ exit_code bench::run() {
       },
       [&](const bench_interval& interval) { progress.on_interval(interval); });
   progress.finish();
-  const bench_state total = threads.merged();
+  bench_state total = threads.merged();
+  total.sources = sources;
   print_bench_report(options_, total, threads);
   report_fell_behind(total);
+  if (histogram) {
+    if (auto f = histogram->write(total.latencies)) return report(*f);
+  }
   return total.errors == 0 && total.mismatches == 0 ? exit_code::ok : exit_code::failure;
 }
 

@@ -1,6 +1,6 @@
 #include "client/bench_flow.hpp"
 
-#include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include <algorithm>
@@ -20,13 +20,18 @@ bench_flow::bench_flow(asio::io_context& context, bench_state& state, std::uint3
       interval_(plan.interval),
       next_due_(state.started + plan.offset),
       max_in_flight_(plan.max_in_flight),
-      in_(plan.read_buffer) {}
+      in_(plan.read_buffer),
+      id_(id) {}
 
 void bench_flow::start() {
-  asio::async_connect(stream_.socket(), state_.server,
-                      [self = shared_from_this()](const error_code& ec, const tcp::endpoint&) {
-                        self->on_connected(ec);
-                      });
+  if (!state_.sources.empty()) {
+    const error_code ec = bind_source(stream_.socket(), state_.sources.at(id_));
+    if (ec)
+      return asio::post(stream_.get_executor(), [self = shared_from_this()] { self->fail(); });
+  }
+  stream_.socket().async_connect(
+      state_.server.begin()->endpoint(),
+      [self = shared_from_this()](const error_code& ec) { self->on_connected(ec); });
 }
 
 void bench_flow::stop() {

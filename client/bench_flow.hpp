@@ -67,6 +67,7 @@ class bench_flow : public std::enable_shared_from_this<bench_flow> {
   bool is_writing_ = false;
   bool is_stopped_ = false;
   std::vector<char> in_;
+  std::uint32_t id_;  // which --source address, when there are some
 };
 
 }  // namespace echo

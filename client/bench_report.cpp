@@ -51,13 +51,15 @@ void print_json(const bench_state& state, const bench_figures& f, const bench_th
       "\"p99_us\": %.2f, \"p999_us\": %.2f, \"max_us\": %.2f, \"errors\": %llu, "
       "\"mismatches\": %llu, \"fell_behind\": %llu, \"connections\": %zu, \"size\": %zu, "
       "\"depth\": %zu, \"rate\": %.0f, \"churn\": %s, \"duration_s\": %.3f, \"threads\": %zu, "
-      "\"thread_messages\": %s, \"messages\": %llu, \"client_cpu_us_per_msg\": %.3f%s}\n",
+      "\"thread_messages\": %s, \"messages\": %llu, \"client_cpu_us_per_msg\": %.3f, "
+      "\"sources\": %zu, \"source_addresses\": %s%s}\n",
       f.msgs_per_s, f.mb_per_s, f.p50_us, f.p90_us, f.p99_us, f.p999_us, f.max_us,
       static_cast<unsigned long long>(state.errors),
       static_cast<unsigned long long>(state.mismatches),
       static_cast<unsigned long long>(state.fell_behind), b.connections, b.size, b.depth, b.rate,
       b.is_churn ? "true" : "false", f.seconds, b.threads, thread_messages_json(threads).c_str(),
-      static_cast<unsigned long long>(state.completed), f.cpu_us_per_msg,
+      static_cast<unsigned long long>(state.completed), f.cpu_us_per_msg, state.sources.size(),
+      state.sources.empty() ? "null" : ("\"" + state.sources.describe() + "\"").c_str(),
       b.is_json_stream ? ", \"final\": true" : "");
 }
 
@@ -74,6 +76,11 @@ void print_text(const client_options& options, const bench_state& state, const b
   std::printf("  MB/s         %.2f\n", f.mb_per_s);
   std::printf("  latency us   p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n", f.p50_us,
               f.p90_us, f.p99_us, f.p999_us, f.max_us);
+  if (!state.sources.empty()) {
+    std::printf("  sources      %zu: %s%s\n", state.sources.size(),
+                state.sources.describe().c_str(),
+                options.sources.empty() ? " (the default for --churn to a loopback server)" : "");
+  }
   std::printf("  errors %llu  mismatches %llu\n", static_cast<unsigned long long>(state.errors),
               static_cast<unsigned long long>(state.mismatches));
   std::printf("  client CPU   %.2f us/msg, %zu thread%s\n", f.cpu_us_per_msg, b.threads,

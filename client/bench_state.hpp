@@ -8,6 +8,7 @@
 #include "client/client_options.hpp"
 #include "client/client_tls.hpp"
 #include "client/latency_histogram.hpp"
+#include "client/source_addresses.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 
@@ -25,6 +26,7 @@ struct bench_state {
   const bench_options& options;
   client_tls* tls = nullptr;  // nullptr: plain TCP
   boost::asio::ip::tcp::resolver::results_type server;
+  source_addresses sources;   // --source, or churn's default; empty: the kernel's choice
   clock::time_point started;  // the open-loop schedules' origin
   clock::time_point measure_from;
   clock::time_point measure_until;

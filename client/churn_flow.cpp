@@ -1,6 +1,6 @@
 #include "client/churn_flow.hpp"
 
-#include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
@@ -11,7 +11,10 @@ using asio::ip::tcp;
 using boost::system::error_code;
 
 churn_flow::churn_flow(asio::io_context& context, bench_state& state, std::uint32_t id)
-    : stream_(context, state.tls, nullptr), state_(state), pattern_(state.options.size, id) {
+    : stream_(context, state.tls, nullptr),
+      state_(state),
+      pattern_(state.options.size, id),
+      next_source_(id) {
   pattern_.append(message_, 0);
   echo_.resize(message_.size());
 }
@@ -20,10 +23,17 @@ void churn_flow::start() {
   if (state_.is_stopping) return;
   stream_.reset();
   started_ = clock::now();
-  asio::async_connect(stream_.socket(), state_.server,
-                      [self = shared_from_this()](const error_code& ec, const tcp::endpoint&) {
-                        self->on_connected(ec);
-                      });
+  if (!state_.sources.empty()) {
+    // Flow `id` takes sources id, id + connections, ...: all flows together go round-robin.
+    const error_code ec = bind_source(stream_.socket(), state_.sources.at(next_source_));
+    next_source_ = (next_source_ + state_.options.connections) % state_.sources.size();
+    // bench checked every source before the run; posted, so that failing again cannot recurse.
+    if (ec)
+      return asio::post(stream_.get_executor(), [self = shared_from_this()] { self->fail(); });
+  }
+  stream_.socket().async_connect(
+      state_.server.begin()->endpoint(),
+      [self = shared_from_this()](const error_code& ec) { self->on_connected(ec); });
 }
 
 void churn_flow::stop() { stream_.close(); }

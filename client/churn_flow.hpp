@@ -3,7 +3,8 @@
 // counts from the start of the connect (over TLS the handshake is part of it). Made by bench_load,
 // which calls start() once and stop() when the run ends; it owns itself through its pending
 // handlers and adds to the bench_state, which must outlive it. A failed connect, handshake, write
-// or read counts one error and the loop goes on with a new connection.
+// or read counts one error and the loop goes on with a new connection. With state.sources, each
+// connection binds to the next source address first.
 
 #include "client/bench_state.hpp"
 #include "client/client_stream.hpp"
@@ -42,6 +43,7 @@ class churn_flow : public std::enable_shared_from_this<churn_flow> {
   std::vector<char> message_;
   std::vector<char> echo_;
   clock::time_point started_;
+  std::size_t next_source_;  // index into state_.sources
 };
 
 }  // namespace echo

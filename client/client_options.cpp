@@ -160,6 +160,24 @@ void check_udp(const po::variables_map& vm, client_options& options) {
   }
 }
 
+// --source and --histogram. A literal server address must be of the sources' family; a name is
+// checked once resolved.
+void check_source_and_histogram(const po::variables_map& vm, client_options& options) {
+  if (vm.count("source") != 0) {
+    options.sources = source_addresses::parse(vm["source"].as<std::string>());
+    const auto server = parse_address(options.host);
+    if (server && server->is_v6() != options.sources.is_v6()) {
+      throw usage_error("--source " + options.sources.describe() + " is " +
+                        (options.sources.is_v6() ? "IPv6" : "IPv4") + " but the server " +
+                        options.host + " is " + (server->is_v6() ? "IPv6" : "IPv4"));
+    }
+  }
+  if (vm.count("histogram") == 0) return;
+  options.histogram_file = vm["histogram"].as<std::string>();
+  if (options.histogram_file.empty()) throw usage_error("invalid --histogram '': empty");
+  if (options.mode != client_mode::bench) throw usage_error("--histogram needs --bench");
+}
+
 client_options parse(int argc, const char* const argv[], const po::options_description& visible,
                      bool stdin_is_terminal) {
   const command_line line = parse_command_line(argc, argv, visible);
@@ -206,6 +224,7 @@ client_options parse(int argc, const char* const argv[], const po::options_descr
   }
   options.is_udp = vm.count("udp") != 0;
   check_udp(vm, options);
+  check_source_and_histogram(vm, options);
   return options;
 }
 
@@ -263,6 +282,13 @@ std::variant<client_options, early_exit> parse_client_options(int argc, const ch
       ("timeout", po::value<std::string>()->default_value("10")->value_name("SECONDS"),
        "bound on connecting (with the TLS handshake) and on each wait for a reply; UDP bench: "
        "the loss deadline, after which a datagram with no reply counts lost (default there 1)")
+      ("source", po::value<std::string>()->value_name("ADDR[,ADDR...]"),
+       "bind each connection and UDP socket to one of these local addresses, round-robin, like "
+       "nc -s; ranges too: 127.0.0.1-127.0.0.16 or 127.0.0.1-16 (at most 65536 addresses). "
+       "Default: the kernel's choice, except --churn to a loopback server: 127.0.0.1-127.0.0.16")
+      ("histogram", po::value<std::string>()->value_name("FILE"),
+       "bench: write the latency distribution to FILE in HdrHistogram's percentile text format "
+       "(milliseconds), as wrk2 prints it, for HdrHistogram's plotter")
       ("no-shutdown", "pipe mode: keep sending side open after stdin's end (no half-close)")
       ("verbose,v", "trace each step on stderr")
       ("help,h", "show this help and exit")

@@ -2,6 +2,7 @@
 // The client's command line: what it accepts, its --help, every usage error's wording, and which
 // mode runs. Program_options stays in this file pair; the modes see only client_options.
 
+#include "client/source_addresses.hpp"
 #include "common/endpoint.hpp"
 #include "common/errors.hpp"
 
@@ -71,6 +72,12 @@ struct client_options {
   std::chrono::milliseconds udp_loss_deadline{1'000};
   bench_options bench;
   client_tls_options tls;
+
+  // --source: bind every connection and UDP socket to one of these, round-robin; empty: the
+  // kernel's choice (but see source_addresses::churn_default). --histogram (bench): the file for
+  // the latency distribution in HdrHistogram's text format; empty: none.
+  source_addresses sources;
+  std::string histogram_file;
 };
 
 // stdin_is_terminal picks between the interactive and pipe modes when neither -m nor --test is

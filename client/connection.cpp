@@ -6,8 +6,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <boost/asio/connect.hpp>
-
 #include <cstdio>
 
 namespace echo {
@@ -28,13 +26,14 @@ std::string where_of(const client_options& options) {
 }  // namespace
 
 connection::connection(asio::io_context& context, const client_options& options, const logger& log,
-                       client_tls* tls)
+                       client_tls* tls, std::size_t source_index)
     : options_(options),
       log_(log),
       resolver_(context),
       stream_(context, tls, &log),
       deadline_(context),
-      peer_(where_of(options)) {}
+      peer_(where_of(options)),
+      source_index_(source_index) {}
 
 void connection::async_connect(connect_handler on_done) {
   on_done_ = std::move(on_done);
@@ -57,17 +56,40 @@ void connection::on_resolve(const error_code& ec, const tcp::resolver::results_t
     return complete(timeout_failure("connecting to", peer_, options_.timeout));
   }
   if (ec) return complete(resolve_failure(ec, options_.host));
-  log_.debug("connecting to " + peer_ + " (" + std::to_string(results.size()) + " address" +
-             (results.size() == 1 ? ")" : "es)"));
-  asio::async_connect(
-      stream_.socket(), results,
-      [this](const error_code& connect_ec, const tcp::endpoint&) { on_connect(connect_ec); });
+  const source_addresses& sources = options_.sources;
+  for (const auto& entry : results) {
+    if (sources.empty() || entry.endpoint().address().is_v6() == sources.is_v6()) {
+      endpoints_.push_back(entry.endpoint());
+    }
+  }
+  if (endpoints_.empty()) return complete(source_family_failure(sources, options_.host));
+  log_.debug("connecting to " + peer_ + " (" + std::to_string(endpoints_.size()) + " address" +
+             (endpoints_.size() == 1 ? ")" : "es)"));
+  do_connect();
+}
+
+// As asio::async_connect over a range does (each address in turn until one answers, the last
+// error otherwise), with the bind to the source address between opening and connecting, which
+// the range version cannot take: it closes and reopens the socket for each address.
+void connection::do_connect() {
+  const tcp::endpoint endpoint = endpoints_[next_endpoint_++];
+  error_code ignored;
+  socket().close(ignored);
+  if (!options_.sources.empty()) {
+    const asio::ip::address source = options_.sources.at(source_index_);
+    if (const error_code ec = bind_source(socket(), source)) {
+      return complete(source_failure(ec, format_endpoint(endpoint), source));
+    }
+    log_.debug("bound to " + source.to_string());
+  }
+  socket().async_connect(endpoint, [this](const error_code& ec) { on_connect(ec); });
 }
 
 void connection::on_connect(const error_code& ec) {
   if (is_timed_out_) {
     return complete(timeout_failure("connecting to", peer_, options_.timeout));
   }
+  if (ec && next_endpoint_ < endpoints_.size()) return do_connect();
   if (ec) return complete(connect_failure(ec, peer_));
   error_code ignored;
   const tcp::endpoint remote = socket().remote_endpoint(ignored);

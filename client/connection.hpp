@@ -18,6 +18,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace echo {
 
@@ -28,8 +29,9 @@ class connection {
   using connect_handler = std::function<void(const std::optional<failure>&)>;
 
   // tls: nullptr for plain TCP, else the mode's client_tls, which must outlive the connection.
+  // source_index: which of --source's addresses to bind to (round-robin), when there are some.
   connection(boost::asio::io_context& context, const client_options& options, const logger& log,
-             client_tls* tls);
+             client_tls* tls, std::size_t source_index = 0);
 
   void async_connect(connect_handler on_done);
 
@@ -42,6 +44,7 @@ class connection {
  private:
   void on_resolve(const boost::system::error_code& ec,
                   const boost::asio::ip::tcp::resolver::results_type& results);
+  void do_connect();
   void on_connect(const boost::system::error_code& ec);
   void on_handshake(const boost::system::error_code& ec);
   void complete(const std::optional<failure>& outcome);
@@ -52,6 +55,9 @@ class connection {
   client_stream stream_;
   boost::asio::steady_timer deadline_;
   std::string peer_;
+  std::size_t source_index_;
+  std::vector<boost::asio::ip::tcp::endpoint> endpoints_;  // resolved, of the sources' family
+  std::size_t next_endpoint_ = 0;
   connect_handler on_done_;
   bool is_timed_out_ = false;
   bool is_complete_ = false;  // the deadline may fire after completion, with its wait queued

@@ -23,13 +23,39 @@ class latency_histogram {
   std::chrono::nanoseconds percentile(double fraction) const;
   std::chrono::nanoseconds max() const { return std::chrono::nanoseconds(max_); }
 
+  // One bucket with a count: the nanoseconds it covers (lowest to highest, both included), the
+  // value that stands for them (its middle, as percentile() gives) and how many fell in it.
+  struct bucket {
+    std::uint64_t lowest;
+    std::uint64_t highest;
+    std::uint64_t middle;
+    std::uint64_t count;
+  };
+  // Calls visit(bucket) for each bucket with a count, lowest values first. The layout is
+  // HdrHistogram's with 128 sub-buckets: values below 128 have a bucket each, and each power of
+  // two above is split into 64 (bucket_count and sub_bucket_count below).
+  template <class Visit>
+  void for_each_bucket(Visit&& visit) const {
+    for (std::size_t i = 0; i < buckets_.size(); ++i) {
+      if (buckets_[i] == 0) continue;
+      const std::uint64_t lowest = i < 2 * sub_count ? i : value_of(i) - (width_of(i) >> 1);
+      visit(bucket{lowest, lowest + width_of(i) - 1, value_of(i), buckets_[i]});
+    }
+  }
+  static constexpr int bucket_count = 58;       // HdrHistogram's "Buckets", up to 2^64 ns
+  static constexpr int sub_bucket_count = 128;  // and "SubBuckets"
+
  private:
   static constexpr int sub_bits = 6;  // 64 buckets per power of two
   static constexpr int sub_count = 1 << sub_bits;
   static constexpr int exponents = 64 - sub_bits;
+  static_assert(bucket_count == exponents && sub_bucket_count == 2 * sub_count);
 
   static std::size_t index_of(std::uint64_t value);
   static std::uint64_t value_of(std::size_t index);
+  static std::uint64_t width_of(std::size_t index) {
+    return index < 2 * sub_count ? 1 : std::uint64_t{1} << (index / sub_count - 1);
+  }
 
   std::array<std::uint64_t, (exponents + 1) * sub_count> buckets_{};
   std::uint64_t count_ = 0;

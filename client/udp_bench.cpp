@@ -3,6 +3,7 @@
 #include "client/bench_plan.hpp"
 #include "client/bench_report.hpp"
 #include "client/connection.hpp"
+#include "client/histogram_file.hpp"
 
 #include <poll.h>
 
@@ -49,6 +50,13 @@ exit_code udp_bench::run() {
                                          " bytes over IPv4"});
   }
   if (auto f = probe()) return report(*f);
+  if (auto f = check_sources(options_.sources, target_.peer)) return report(*f);
+  std::optional<histogram_file> histogram;
+  if (!options_.histogram_file.empty()) {
+    auto created = histogram_file::create(options_.histogram_file);
+    if (auto* f = std::get_if<failure>(&created)) return report(*f);
+    histogram.emplace(std::move(std::get<histogram_file>(created)));
+  }
   const bench_options& b = options_.bench;
   threads_ = std::make_unique<bench_threads>(b, b.threads);
   reactors_.resize(b.threads);
@@ -57,8 +65,12 @@ exit_code udp_bench::run() {
                        bench_share share) { start_flows(context, state, share, reactors_[i]); },
                 [&](const bench_interval& interval) { progress.on_interval(interval); });
   progress.finish();
-  const bench_state total = threads_->merged();
+  bench_state total = threads_->merged();
+  total.sources = options_.sources;
   print_report(total, threads_->cpu_us());
+  if (histogram) {
+    if (auto f = histogram->write(total.latencies)) return report(*f);
+  }
   return total.errors == 0 && total.mismatches == 0 ? exit_code::ok : exit_code::failure;
 }
 
@@ -68,7 +80,7 @@ exit_code udp_bench::run() {
 std::optional<failure> udp_bench::probe() {
   constexpr int attempts = 5;
   asio::ip::udp::socket socket(context_);
-  if (auto f = connect_udp(socket, target_)) return f;
+  if (auto f = connect_udp(socket, target_, options_.sources)) return f;
   const std::string hello = "echo-client bench probe";
   const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout);
   const auto give_up = clock::now() + wait_ms;
@@ -94,6 +106,7 @@ std::optional<failure> udp_bench::probe() {
 
 void udp_bench::start_flows(asio::io_context& context, bench_state& state, bench_share share,
                             reactor_flows& mine) {
+  state.sources = options_.sources;
   const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(loss_deadline_);
   const auto end = static_cast<std::uint32_t>(share.first + share.count);
   for (auto id = static_cast<std::uint32_t>(share.first); id < end; ++id) {

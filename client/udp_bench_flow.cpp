@@ -54,6 +54,7 @@ udp_bench_flow::udp_bench_flow(asio::io_context& context, bench_state& state,
       ticker_(context),
       state_(state),
       target_(target),
+      source_index_(id),
       interval_(plan.interval),
       next_due_(state.started + plan.offset),
       loss_deadline_(loss_deadline),
@@ -70,7 +71,7 @@ udp_bench_flow::udp_bench_flow(asio::io_context& context, bench_state& state,
 }
 
 void udp_bench_flow::start() {
-  if (connect_udp(socket_, target_)) {
+  if (connect_udp(socket_, target_, state_.sources, source_index_)) {
     ++state_.errors;
     is_closed_ = true;
     return;

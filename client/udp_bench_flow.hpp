@@ -57,6 +57,7 @@ class udp_bench_flow {
   boost::asio::steady_timer ticker_;
   bench_state& state_;
   const udp_target& target_;
+  std::size_t source_index_;  // which --source address, round-robin by flow
   clock::duration interval_;  // open loop; zero: closed loop
   clock::time_point next_due_;
   clock::duration loss_deadline_;

@@ -29,7 +29,7 @@ exit_code udp_one_shot::run() {
                                            std::to_string(target_.max_payload()) + " bytes)"});
     }
   }
-  if (auto f = connect_udp(socket_, target_)) return report(*f);
+  if (auto f = connect_udp(socket_, target_, options_.sources)) return report(*f);
   do_send();
   do_receive();
   context_.run();

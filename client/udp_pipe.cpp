@@ -34,7 +34,7 @@ exit_code udp_pipe::run() {
   auto resolved = resolve_udp(options_);
   if (auto* f = std::get_if<failure>(&resolved)) return report(*f);
   target_ = std::get<udp_target>(resolved);
-  if (auto f = connect_udp(socket_, target_)) return report(*f);
+  if (auto f = connect_udp(socket_, target_, options_.sources)) return report(*f);
   if (is_interactive_) {
     error_code ignored;
     signals_.add(SIGINT, ignored);

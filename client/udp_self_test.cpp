@@ -68,7 +68,8 @@ class udp_probe {
   }
 
   void start() {
-    if (auto f = connect_udp(socket_, target_)) return finish({std::nullopt, f, 0});
+    if (auto f = connect_udp(socket_, target_, options_.sources))
+      return finish({std::nullopt, f, 0});
     arm_deadline();
     do_receive();
     do_send();

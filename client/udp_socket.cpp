@@ -21,13 +21,25 @@ std::variant<udp_target, failure> resolve_udp(const client_options& options) {
       resolver.resolve(std::string(strip_brackets(options.host)), std::to_string(options.port), ec);
   if (ec) return resolve_failure(ec, options.host);
   if (results.empty()) return resolve_failure(asio::error::host_not_found, options.host);
-  const udp::endpoint endpoint = results.begin()->endpoint();
-  return udp_target{endpoint, format_endpoint(endpoint.address(), endpoint.port())};
+  const source_addresses& sources = options.sources;
+  for (const auto& entry : results) {
+    const udp::endpoint endpoint = entry.endpoint();
+    if (!sources.empty() && endpoint.address().is_v6() != sources.is_v6()) continue;
+    return udp_target{endpoint, format_endpoint(endpoint.address(), endpoint.port())};
+  }
+  return source_family_failure(sources, options.host);
 }
 
-std::optional<failure> connect_udp(udp::socket& socket, const udp_target& target) {
+std::optional<failure> connect_udp(udp::socket& socket, const udp_target& target,
+                                   const source_addresses& sources, std::size_t source_index) {
   error_code ec;
   socket.open(target.endpoint.protocol(), ec);
+  if (!ec && !sources.empty()) {
+    const asio::ip::address source = sources.at(source_index);
+    if (const error_code bind_ec = bind_source(socket, source)) {
+      return source_failure(bind_ec, target.peer, source);
+    }
+  }
   if (!ec) socket.non_blocking(true, ec);
   if (!ec) socket.connect(target.endpoint, ec);
   if (ec) return connect_failure(ec, target.peer);

@@ -34,13 +34,16 @@ struct udp_target {
   }
 };
 
-// The options' host and port as one datagram endpoint (a name: its first address), or the
-// resolve_failure. Resolves synchronously: the UDP modes have nothing else to do meanwhile.
+// The options' host and port as one datagram endpoint (a name: its first address, of the
+// --source family when given), or the resolve_failure. Resolves synchronously: the UDP modes have
+// nothing else to do meanwhile.
 std::variant<udp_target, failure> resolve_udp(const client_options& options);
 
-// Opens `socket` non-blocking and connects it to `target`; no datagram is sent. A failure
-// (network unreachable) is worded like a TCP connect failure.
-std::optional<failure> connect_udp(boost::asio::ip::udp::socket& socket, const udp_target& target);
+// Opens `socket` non-blocking, binds it to sources.at(source_index) unless `sources` is empty,
+// and connects it to `target`; no datagram is sent. A failure (network unreachable, a source
+// address not on this host) is worded like a TCP connect failure.
+std::optional<failure> connect_udp(boost::asio::ip::udp::socket& socket, const udp_target& target,
+                                   const source_addresses& sources, std::size_t source_index = 0);
 
 // A send or receive that failed: ECONNREFUSED (an ICMP port unreachable for an earlier datagram:
 // nothing listens there) is exit 3, anything else exit 1; both name the peer.
