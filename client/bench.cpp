@@ -38,12 +38,9 @@ exit_code bench::run() {
     sources = source_addresses::churn_default(endpoint.address());
   }
   if (auto f = check_sources(sources, probe.peer())) return report(*f);
-  std::optional<histogram_file> histogram;
-  if (!options_.histogram_file.empty()) {
-    auto created = histogram_file::create(options_.histogram_file);
-    if (auto* f = std::get_if<failure>(&created)) return report(*f);
-    histogram.emplace(std::move(std::get<histogram_file>(created)));
-  }
+  auto asked = histogram_file::create_if_asked(options_.histogram_file);
+  if (auto* f = std::get_if<failure>(&asked)) return report(*f);
+  std::optional<histogram_file>& histogram = std::get<std::optional<histogram_file>>(asked);
 
   const bench_options& b = options_.bench;
   bench_threads threads(b, b.threads);

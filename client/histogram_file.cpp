@@ -92,4 +92,12 @@ std::optional<failure> histogram_file::write(const latency_histogram& latencies)
                  "cannot write --histogram " + escape_for_log(path_) + ": " + std::strerror(errno)};
 }
 
+std::variant<std::optional<histogram_file>, failure> histogram_file::create_if_asked(
+    const std::string& path) {
+  if (path.empty()) return std::optional<histogram_file>();
+  auto created = create(path);
+  if (auto* f = std::get_if<failure>(&created)) return *f;
+  return std::optional<histogram_file>(std::move(std::get<histogram_file>(created)));
+}
+
 }  // namespace echo

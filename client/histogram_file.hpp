@@ -29,6 +29,10 @@ class histogram_file {
  public:
   // Creates (or truncates) `path`; the failure names it ("cannot write --histogram x: ...").
   static std::variant<histogram_file, failure> create(const std::string& path);
+  // The file of --histogram, created now so that a bad path fails before any load; none when
+  // `path` is empty.
+  static std::variant<std::optional<histogram_file>, failure> create_if_asked(
+      const std::string& path);
 
   std::optional<failure> write(const latency_histogram& latencies);
 

@@ -51,12 +51,9 @@ exit_code udp_bench::run() {
   }
   if (auto f = probe()) return report(*f);
   if (auto f = check_sources(options_.sources, target_.peer)) return report(*f);
-  std::optional<histogram_file> histogram;
-  if (!options_.histogram_file.empty()) {
-    auto created = histogram_file::create(options_.histogram_file);
-    if (auto* f = std::get_if<failure>(&created)) return report(*f);
-    histogram.emplace(std::move(std::get<histogram_file>(created)));
-  }
+  auto asked = histogram_file::create_if_asked(options_.histogram_file);
+  if (auto* f = std::get_if<failure>(&asked)) return report(*f);
+  std::optional<histogram_file>& histogram = std::get<std::optional<histogram_file>>(asked);
   const bench_options& b = options_.bench;
   threads_ = std::make_unique<bench_threads>(b, b.threads);
   reactors_.resize(b.threads);
