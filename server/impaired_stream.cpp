@@ -63,16 +63,15 @@ bool impaired_stream::hold(std::string_view reply) {
   // Never before the reply before it: TCP keeps byte order.
   last_due_ = std::max(now + delay, last_due_);
   bytes_.append(reply.data(), reply.size());
-  held_ += reply.size();
   replies_.push_back({last_due_, reply.size()});
   pump();
-  if (held_ < held_cap) return true;
+  if (held() < held_cap) return true;
   is_blocked_ = true;
   return false;
 }
 
 void impaired_stream::when_drained(std::function<void()> then) {
-  if (held_ == 0 && !is_writing_) return then();
+  if (held() == 0 && !is_writing_) return then();
   drained_ = std::move(then);
 }
 
@@ -145,9 +144,8 @@ void impaired_stream::on_written(const error_code& ec, std::size_t n) {
   hooks_.written(n);
   written_ += n;
   front_ += n;
-  held_ -= n;
   if ((replies_.front().left -= n) == 0) replies_.pop_front();
-  if (held_ == 0) {
+  if (held() == 0) {
     // Nothing held: keep a small buffer for the next reply, not the largest one ever held.
     if (bytes_.capacity() > kept_capacity) std::string().swap(bytes_);
     bytes_.clear();
@@ -163,9 +161,9 @@ void impaired_stream::on_written(const error_code& ec, std::size_t n) {
         std::chrono::duration<double>(static_cast<double>(n) / static_cast<double>(s.throttle)));
     next_piece_ = (next_piece_ + pacing_slack >= now ? next_piece_ : now) + cost;
   }
-  if (s.slice != 0 && held_ != 0) next_piece_ = std::max(next_piece_, now + s.slice_gap);
+  if (s.slice != 0 && held() != 0) next_piece_ = std::max(next_piece_, now + s.slice_gap);
   if (reset_at_ != 0 && written_ >= reset_at_) return do_reset();
-  if (is_blocked_ && held_ < held_cap) {
+  if (is_blocked_ && held() < held_cap) {
     is_blocked_ = false;
     hooks_.room();
     if (is_cancelled_) return;

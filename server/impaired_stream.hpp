@@ -58,7 +58,7 @@ class impaired_stream {
 
   // Takes a copy of `reply`. False: held_cap is reached, and hooks.room is called once it is not.
   bool hold(std::string_view reply);
-  bool is_empty() const { return held_ == 0; }
+  bool is_empty() const { return held() == 0; }
   // Calls `then` once everything held is written (at once if nothing is).
   void when_drained(std::function<void()> then);
 
@@ -84,6 +84,8 @@ class impaired_stream {
   void do_reset();
   void check_sent_queue(clock::time_point give_up);
   std::shared_ptr<void> keep_alive() const { return owner_.lock(); }
+  // Bytes held: written off the front as they leave.
+  std::size_t held() const { return bytes_.size() - front_; }
 
   transport& stream_;
   impairment::reactor_state& state_;
@@ -94,7 +96,6 @@ class impaired_stream {
   steady_timer stall_timer_;  // the stall, which runs alongside the writes
   std::string bytes_;         // held replies, back to back, from bytes_[front_]
   std::size_t front_ = 0;
-  std::size_t held_ = 0;
   std::deque<held_reply> replies_;
   clock::time_point last_due_{};
   clock::time_point next_piece_{};  // not before: the slice gap and the throttle's pacing
