@@ -5,7 +5,8 @@
 //         -> on_connected -> [TLS: async_wait_first_byte -> on_hello_ready -> do_handshake
 //                             -> on_handshake (server/tls_handshake: its slot, its log lines)]
 //         -> do_read -> on_first_bytes (server/first_bytes) -> on_read: bytes in
-//              -> reply policy (common/reply_policy) -> do_write -> [impairment: empty seam]
+//              -> reply policy (common/reply_policy) -> do_write -> [impairment, while one is on:
+//              server/impaired_stream holds, paces, slices, resets -> on_held]
 //              -> transport now, or the rest later (server/outbox) -> on_write
 //         -> do_reply_rest: the rest of the read's replies, or do_next: do_read again, or
 //              do_await_rest: a partial message's rest races a pause (server/message_wait)
@@ -263,10 +264,15 @@ void session::do_write(std::string_view bytes) {
                            });
 }
 
-void session::on_write(const error_code& ec, std::size_t n) {
+// Bytes the transport took, from the outbox or the impairment stage.
+void session::note_written(std::size_t n) {
   bytes_out_ += n;
   context_.counters.bytes_out += n;
   last_activity_tick_ = context_.now_tick;
+}
+
+void session::on_write(const error_code& ec, std::size_t n) {
+  note_written(n);
   if (phase_ == phase::closed) return;
   if (ec) {
     events::write_failed(context_.log, peer_, ec);
@@ -291,12 +297,7 @@ impaired_stream& session::impaired() {
     const std::weak_ptr<void> owner = shared_from_this();
     p.impaired = std::make_unique<impaired_stream>(
         transport_, context_.impairment, context_.counters, owner,
-        impaired_stream::hooks{[this] { on_held(); },
-                               [this](std::size_t n) {
-                                 bytes_out_ += n;
-                                 context_.counters.bytes_out += n;
-                                 last_activity_tick_ = context_.now_tick;
-                               },
+        impaired_stream::hooks{[this] { on_held(); }, [this](std::size_t n) { note_written(n); },
                                [this](const error_code& ec) {
                                  events::write_failed(context_.log, peer_, ec);
                                  close(ending_for(ec), ec);

@@ -114,6 +114,7 @@ class session : public std::enable_shared_from_this<session> {
   void answer_partial();
   void do_write(std::string_view bytes);
   void on_write(const boost::system::error_code& ec, std::size_t n);
+  void note_written(std::size_t n);
   bool is_impaired() const;
   bool stage_holds() const;
   void do_impaired_write(std::string_view bytes);
