@@ -62,7 +62,8 @@ std::optional<std::uint64_t> parse_rate(std::string_view text) {
   return static_cast<std::uint64_t>(rate);
 }
 
-double quantized_percent(double p) { return std::round(p * 1e6) / 1e6; }
+// Adding +0.0 turns a -0.0 (JSON allows "-0.0") into 0, so it is written back as "0", not "-0".
+double quantized_percent(double p) { return std::round(p * 1e6) / 1e6 + 0.0; }
 
 std::string percent_text(double p) {
   char text[48];

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -363,6 +364,20 @@ TEST_CASE("to_json -> apply_json keeps every percentage exactly", "[impairment]"
   CHECK(back.loss_percent == s.loss_percent);
   CHECK(back.reset_chance_percent == s.reset_chance_percent);
   CHECK(to_json(back, 1) == text);
+}
+
+// JSON's -0.0 is a valid 0 percent; it must be written back as "0", since "-0" would read back as
+// the integer 0 and print differently (found by fuzz_impairment_json).
+TEST_CASE("apply_json: a percentage of -0.0 is 0 and written as 0", "[impairment]") {
+  settings s;
+  std::uint64_t seed = 0;
+  REQUIRE_FALSE(apply_json(R"({"loss_percent": -0.0, "reset_chance_percent": -0})", s, seed)
+                    .has_value());
+  CHECK_FALSE(std::signbit(s.loss_percent));
+  CHECK_FALSE(std::signbit(s.reset_chance_percent));
+  const std::string text = to_json(s, 0);
+  CHECK_THAT(text, Catch::Contains(R"("loss_percent":0,)") &&
+                       Catch::Contains(R"("reset_chance_percent":0,)"));
 }
 
 TEST_CASE("describe: off, or each active impairment in flag order", "[impairment]") {
