@@ -39,7 +39,8 @@ UDP_BASELINE = "udp_echo"
 # The clients compared against epoll_echo in (l1) and (l2), recorded under these names in the
 # server column of results.tsv; ratios against load_gen, the client-side ceiling.
 CLIENT_BASELINE = "load_gen"
-CLIENTS = [["echo_client", "echo-client"], [CLIENT_BASELINE, "load_gen (C)"]]
+CLIENTS = [["echo_client", "echo-client"], [CLIENT_BASELINE, "load_gen (C)"],
+           ["echo_client_1src", "echo-client, one source (l2 only)"]]
 BEGIN = "<!-- bench/run: begin -->"
 END = "<!-- bench/run: end -->"
 CHART_MARKERS = "<!-- bench/plot: begin -->\n<!-- bench/plot: end -->"

@@ -120,7 +120,24 @@ void bench_flow::on_read(const error_code& ec, std::size_t n) {
   }
   if (interval_ == clock::duration::zero() && !state_.is_stopping) queue(*echoed, now);
   flush();
-  do_read();
+  read_later();
+}
+
+// The next read starts from the reactor's queue, after the flows already ready: started now,
+// Asio 1.81 would try it at once (it marks a socket drained only at EOF), before the server can
+// have answered the message just sent, and pay a recvfrom that returns EAGAIN for every message
+// (load_gen makes none). One post for every flow waiting: a post each would outrun Asio's
+// two-slot handler cache and allocate.
+void bench_flow::read_later() {
+  state_.reads_due.push_back(shared_from_this());
+  if (state_.reads_due.size() > 1) return;
+  asio::post(stream_.get_executor(), [&state = state_] {
+    state.reads_starting.swap(state.reads_due);
+    for (const std::shared_ptr<bench_flow>& flow : state.reads_starting) {
+      if (!flow->is_stopped_) flow->do_read();
+    }
+    state.reads_starting.clear();
+  });
 }
 
 // Checks the `n` bytes read against the messages in flight and counts each one now echoed

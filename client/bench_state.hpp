@@ -15,8 +15,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 namespace echo {
+
+class bench_flow;
 
 struct bench_state {
   using clock = std::chrono::steady_clock;
@@ -31,6 +35,11 @@ struct bench_state {
   clock::time_point measure_from;
   clock::time_point measure_until;
   bool is_stopping = false;
+  // Flows whose next read starts once the reactor has run the handlers ready now, all with one
+  // post (bench_flow::read_later); the second list is the one being started. Both keep their
+  // capacity, so this allocates nothing per message.
+  std::vector<std::shared_ptr<bench_flow>> reads_due;
+  std::vector<std::shared_ptr<bench_flow>> reads_starting;
   latency_histogram latencies;
   latency_histogram interval_latencies;  // since bench_threads last took them (each second)
   std::uint64_t completed = 0;           // messages echoed whole inside the measurement window
