@@ -381,7 +381,9 @@ def tables(servers, metric_rows, results):
         rows = [m for m in metric_rows if m[1] == table]
         udp = is_udp_key(rows[0][0])
         if is_client_key(rows[0][0]):
-            columns, baseline = CLIENTS, CLIENT_BASELINE
+            # A client that measured nothing here (echo-client from one source runs in (l2) only).
+            columns = [c for c in CLIENTS if any((m[0], c[0]) in values for m in rows)]
+            baseline = CLIENT_BASELINE
         else:
             columns = [s for s in servers if is_udp_server(s[0]) == udp]
             baseline = UDP_BASELINE if udp else BASELINE

@@ -273,6 +273,14 @@ class Tables(unittest.TestCase):
                       table)
         self.assertNotIn("echo-client", md.split("### " + report.CLIENT_TABLE)[0].split("| scenario |")[1]
                          .split("\n")[0])
+        # echo-client from one source, in (l2) only: a column once it has measured something.
+        results.append("l2_cps,echo_client_1src,1,14100.0,")
+        md = report.tables(SERVERS[:2], rows, [r.split(",") for r in results])
+        table = md.split("### " + report.CLIENT_TABLE)[1]
+        self.assertIn("| scenario | echo-client | load_gen (C) | echo-client, one source (l2 only) "
+                      "| target for echo-client |", table)
+        self.assertIn("| (l2) churn, 32 loops of connect, 64 B, close: conns/s | 14,000 (0.71×) "
+                      "| 19,800 (1.00×) | 14,100 (0.71×) |", table)
 
     def test_metrics_carry_the_settings_and_keep_the_scenarios_that_ran(self):
         rows = report.metrics("5", "32", "10000", "80000", "20000", scenarios=["g"])
