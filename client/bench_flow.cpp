@@ -44,6 +44,7 @@ void bench_flow::on_connected(const error_code& ec) {
   if (ec) return fail();
   error_code ignored;
   stream_.socket().set_option(tcp::no_delay(true), ignored);
+  stream_.socket().non_blocking(true, ignored);  // for flush's write at once
   if (!stream_.is_tls()) return on_ready(ec);
   stream_.async_handshake([self = shared_from_this()](const error_code& handshake_ec) {
     self->on_ready(handshake_ec);
@@ -88,13 +89,28 @@ void bench_flow::fall_behind(clock::time_point due) {
   stop();
 }
 
+// Plain TCP writes what the socket takes now at once (it is non-blocking), as load_gen does, and
+// only a rest through async_write: an Asio write per message completes through the reactor's
+// queue, and with a hundred flows writing in one turn their operations outrun Asio's handler
+// cache and each one allocates.
 void bench_flow::flush() {
   if (is_writing_ || next_out_.empty()) return;
   out_.swap(next_out_);
   next_out_.clear();
+  std::size_t written = 0;
+  if (!stream_.is_tls()) {
+    error_code ec;
+    written = stream_.socket().write_some(asio::buffer(out_), ec);
+    if (ec == asio::error::would_block) {
+      written = 0;
+    } else if (ec) {
+      return fail();
+    }
+    if (written == out_.size()) return;
+  }
   is_writing_ = true;
   asio::async_write(
-      stream_, asio::buffer(out_),
+      stream_, asio::buffer(out_) + written,
       [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_written(ec); });
 }
 
@@ -120,24 +136,12 @@ void bench_flow::on_read(const error_code& ec, std::size_t n) {
   }
   if (interval_ == clock::duration::zero() && !state_.is_stopping) queue(*echoed, now);
   flush();
-  read_later();
+  // Not now: the server cannot have answered yet (client/next_turn).
+  state_.reads_due.add(stream_.get_executor(), shared_from_this());
 }
 
-// The next read starts from the reactor's queue, after the flows already ready: started now,
-// Asio 1.81 would try it at once (it marks a socket drained only at EOF), before the server can
-// have answered the message just sent, and pay a recvfrom that returns EAGAIN for every message
-// (load_gen makes none). One post for every flow waiting: a post each would outrun Asio's
-// two-slot handler cache and allocate.
-void bench_flow::read_later() {
-  state_.reads_due.push_back(shared_from_this());
-  if (state_.reads_due.size() > 1) return;
-  asio::post(stream_.get_executor(), [&state = state_] {
-    state.reads_starting.swap(state.reads_due);
-    for (const std::shared_ptr<bench_flow>& flow : state.reads_starting) {
-      if (!flow->is_stopped_) flow->do_read();
-    }
-    state.reads_starting.clear();
-  });
+void bench_flow::on_next_turn() {
+  if (!is_stopped_) do_read();
 }
 
 // Checks the `n` bytes read against the messages in flight and counts each one now echoed

@@ -35,6 +35,8 @@ class bench_flow : public std::enable_shared_from_this<bench_flow> {
   void start();
   // Ends the flow; the completions still pending count no error.
   void stop();
+  // Starts the next read (client/next_turn).
+  void on_next_turn();
 
  private:
   void on_connected(const boost::system::error_code& ec);
@@ -44,7 +46,6 @@ class bench_flow : public std::enable_shared_from_this<bench_flow> {
   void flush();
   void on_written(const boost::system::error_code& ec);
   void do_read();
-  void read_later();
   void on_read(const boost::system::error_code& ec, std::size_t n);
   std::optional<std::size_t> take_echoes(std::size_t n, clock::time_point now);
   void on_pace(const boost::system::error_code& ec);

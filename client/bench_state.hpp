@@ -9,14 +9,13 @@
 #include "client/client_tls.hpp"
 #include "client/latency_histogram.hpp"
 #include "client/source_addresses.hpp"
+#include "client/next_turn.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
-#include <vector>
 
 namespace echo {
 
@@ -35,11 +34,8 @@ struct bench_state {
   clock::time_point measure_from;
   clock::time_point measure_until;
   bool is_stopping = false;
-  // Flows whose next read starts once the reactor has run the handlers ready now, all with one
-  // post (bench_flow::read_later); the second list is the one being started. Both keep their
-  // capacity, so this allocates nothing per message.
-  std::vector<std::shared_ptr<bench_flow>> reads_due;
-  std::vector<std::shared_ptr<bench_flow>> reads_starting;
+  // Flows whose next read starts on the reactor's next turn (bench_flow::on_read).
+  next_turn<bench_flow> reads_due;
   latency_histogram latencies;
   latency_histogram interval_latencies;  // since bench_threads last took them (each second)
   std::uint64_t completed = 0;           // messages echoed whole inside the measurement window
