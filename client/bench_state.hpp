@@ -8,8 +8,8 @@
 #include "client/client_options.hpp"
 #include "client/client_tls.hpp"
 #include "client/latency_histogram.hpp"
-#include "client/source_addresses.hpp"
 #include "client/next_turn.hpp"
+#include "client/source_addresses.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 
