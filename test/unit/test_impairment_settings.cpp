@@ -371,8 +371,8 @@ TEST_CASE("to_json -> apply_json keeps every percentage exactly", "[impairment]"
 TEST_CASE("apply_json: a percentage of -0.0 is 0 and written as 0", "[impairment]") {
   settings s;
   std::uint64_t seed = 0;
-  REQUIRE_FALSE(apply_json(R"({"loss_percent": -0.0, "reset_chance_percent": -0})", s, seed)
-                    .has_value());
+  REQUIRE_FALSE(
+      apply_json(R"({"loss_percent": -0.0, "reset_chance_percent": -0})", s, seed).has_value());
   CHECK_FALSE(std::signbit(s.loss_percent));
   CHECK_FALSE(std::signbit(s.reset_chance_percent));
   const std::string text = to_json(s, 0);
